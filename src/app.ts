@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { registerAuthentication, registerErrorHandling, tooManyRequests } from './http/index.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { authRoutes } from './modules/auth/routes.ts';
+import { healthRoutes } from './modules/health/routes.ts';
+import type { Platform } from './platform/platform.ts';
+import { createServices, type Services } from './services.ts';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface App {
+  app: FastifyInstance;
+  services: Services;
+  /** Flip /readyz to 503 so load balancers stop sending traffic before we close. */
+  startDraining(): void;
+}
+
+export async function buildApp(platform: Platform): Promise<App> {
+  const { config } = platform;
+  const services = createServices(platform);
+  let draining = false;
+
+  const base = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only drops pino's extra type parameters.
+    loggerInstance: platform.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    // Take the caller's X-Request-Id when it is sane (it ends up in logs), else make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+  });
+  const app = base.withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(base);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    platform.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(helmet, {
+    // Swagger UI needs inline assets; the API itself only serves JSON.
+    contentSecurityPolicy: false,
+  });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+    });
+  }
+
+  registerAuthentication(base, services.tokens.verifyAccessToken);
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: config.rateLimit.perMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => (request.auth ? `user:${request.auth.userId}` : `ip:${request.ip}`),
+    ...(platform.kv.redis ? { redis: platform.kv.redis, nameSpace: `${config.redisKeyPrefix}rl:` } : {}),
+    // A Redis outage must not take the API down with it.
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl / 1000),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Amrutam API',
+        version: '1.0.0',
+        description: 'Telemedicine backend for Ayurveda consultations',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api-docs' });
+  app.get('/api-docs/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
+    app.swagger(),
+  );
+
+  await app.register(healthRoutes, { platform, isDraining: () => draining });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, {
+        auth: services.auth,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+        authPerMinute: config.rateLimit.authPerMinute,
+      });
+      await api.register(auditRoutes, { audit: services.audit, mfaRequiredRoles: config.mfaRequiredRoles });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return {
+    app: base,
+    services,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { passwordSchema } from './modules/auth/schemas.ts';
+import { createPlatform } from './platform/platform.ts';
+import { createServices } from './services.ts';
+
+const USAGE = `Usage: npm run cli -- <command>
+  migrate                                   apply pending database migrations
+  create-admin --email E --name N           create an admin (password from ADMIN_PASSWORD or --password)
+  audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const config = { ...loadConfig(), migrateOnStart: false };
+  const platform = await createPlatform(config);
+  try {
+    switch (command) {
+      case 'migrate': {
+        const { results } = await migrateToLatest(platform.db);
+        console.log(
+          results?.length ? results.map((r) => `${r.migrationName}: ${r.status}`).join('\n') : 'up to date',
+        );
+        return 0;
+      }
+      case 'create-admin': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
+        });
+        const password = values.password ?? process.env.ADMIN_PASSWORD;
+        if (!values.email || !password) {
+          console.error('create-admin needs --email and a password (ADMIN_PASSWORD or --password)');
+          return 1;
+        }
+        const checked = passwordSchema.safeParse(password);
+        if (!checked.success) {
+          console.error(`password ${checked.error.issues[0]?.message ?? 'is invalid'}`);
+          return 1;
+        }
+        const { auth } = createServices(platform);
+        const { created, id } = await auth.ensureAdmin({
+          email: values.email,
+          password,
+          name: values.name ?? 'Administrator',
+        });
+        console.log(created ? `admin created: ${id}` : `an account with that email already exists: ${id}`);
+        return created ? 0 : 1;
+      }
+      case 'audit-verify': {
+        const { audit } = createServices(platform);
+        await audit.seal();
+        const report = await audit.verify();
+        console.log(JSON.stringify(report, null, 2));
+        return report.ok ? 0 : 1;
+      }
+      default:
+        console.error(`unknown command "${command}"\n${USAGE}`);
+        return 1;
+    }
+  } finally {
+    await platform.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);

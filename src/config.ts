@@ -1,0 +1,181 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
+    message: `must be a URL starting with ${protocols.join(' or ')}//`,
+  });
+const roles = ['patient', 'doctor', 'admin'] as const;
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_KEY_PREFIX: z.string().default('amrutam:'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('amrutam'),
+  ACCESS_TOKEN_TTL_SECONDS: int(60, 3600).default(900),
+  REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
+  REFRESH_REUSE_GRACE_SECONDS: int(0, 60).default(10),
+  PHI_ENCRYPTION_KEYS: z.string().optional(),
+  BOOTSTRAP_ADMIN_EMAIL: z.email('must be an e-mail address').optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  MFA_REQUIRED_ROLES: list
+    .pipe(z.array(z.enum(roles, { message: 'must list only patient, doctor, admin' })))
+    .default([]),
+  PAYMENT_PROVIDER: z.enum(['sandbox', 'razorpay']).default('sandbox'),
+  BOOKING_HOLD_SECONDS: int(30, 86_400).default(600),
+  RATE_LIMIT_PER_MINUTE: int(1).default(600),
+  AUTH_RATE_LIMIT_PER_MINUTE: int(1).default(30),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: int(1).default(50),
+  LOGIN_FAILURE_WINDOW_SECONDS: int(1).default(900),
+  CORS_ORIGINS: list.default([]),
+  BODY_LIMIT_BYTES: int(1024).default(1_048_576),
+  TRUST_PROXY: bool.default(false),
+  AUDIT_CHECKPOINT_STORE: z.enum(['file', 'redis']).optional(),
+  AUDIT_SEAL_INTERVAL_MS: int(50, 3_600_000).default(1000),
+  IN_PROCESS_JOBS: bool.optional(),
+  MIGRATE_ON_START: bool.optional(),
+});
+
+export type Role = (typeof roles)[number];
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  dataDir: string;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  logLevel: string;
+  jwt: {
+    privateKeyPem: string | undefined;
+    publicKeyPem: string | undefined;
+    issuer: string;
+    accessTtlSeconds: number;
+    refreshTtlDays: number;
+    refreshReuseGraceSeconds: number;
+  };
+  phiEncryptionKeys: string | undefined;
+  bootstrapAdmin: { email: string; password: string } | undefined;
+  mfaRequiredRoles: Role[];
+  paymentProvider: 'sandbox' | 'razorpay';
+  bookingHoldSeconds: number;
+  rateLimit: {
+    perMinute: number;
+    authPerMinute: number;
+    loginMaxFailuresPerAccount: number;
+    loginMaxFailuresPerIp: number;
+    loginFailureWindowSeconds: number;
+  };
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  audit: { checkpointStore: 'file' | 'redis'; sealIntervalMs: number };
+  /** Run background jobs (audit sealer, later the outbox relay) inside the API process. */
+  inProcessJobs: boolean;
+  migrateOnStart: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads the environment once; every bad value is reported by variable name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set": `.env` files and compose files often leave them blank.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (Boolean(e.JWT_PRIVATE_KEY) !== Boolean(e.JWT_PUBLIC_KEY)) {
+    problems.push('JWT_PRIVATE_KEY/JWT_PUBLIC_KEY: set both or neither');
+  }
+  if (e.NODE_ENV === 'production') {
+    if (!e.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PEM, Ed25519 or RSA)');
+    if (!e.PHI_ENCRYPTION_KEYS) problems.push('PHI_ENCRYPTION_KEYS: required in production');
+  }
+  if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL/BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
+  if (e.AUDIT_CHECKPOINT_STORE === 'redis' && !e.REDIS_URL) {
+    problems.push('AUDIT_CHECKPOINT_STORE: redis needs REDIS_URL');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir: path.resolve(e.DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    jwt: {
+      privateKeyPem: e.JWT_PRIVATE_KEY,
+      publicKeyPem: e.JWT_PUBLIC_KEY,
+      issuer: e.JWT_ISSUER,
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+      refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    },
+    phiEncryptionKeys: e.PHI_ENCRYPTION_KEYS,
+    bootstrapAdmin:
+      e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
+        ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
+    mfaRequiredRoles: e.MFA_REQUIRED_ROLES,
+    paymentProvider: e.PAYMENT_PROVIDER,
+    bookingHoldSeconds: e.BOOKING_HOLD_SECONDS,
+    rateLimit: {
+      perMinute: e.RATE_LIMIT_PER_MINUTE,
+      authPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+      loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+    corsOrigins: e.CORS_ORIGINS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    trustProxy: e.TRUST_PROXY,
+    audit: {
+      checkpointStore: e.AUDIT_CHECKPOINT_STORE ?? 'file',
+      sealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
+    },
+    inProcessJobs: e.IN_PROCESS_JOBS ?? !e.REDIS_URL,
+    migrateOnStart: e.MIGRATE_ON_START ?? !e.DATABASE_URL,
+  };
+}

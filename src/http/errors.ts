@@ -1,0 +1,144 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** A failure the client should see as it is: status, stable code, safe detail. */
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly retryAfterSeconds: number | undefined;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    options: { retryAfterSeconds?: number; errors?: FieldError[] } = {},
+  ) {
+    super(detail);
+    this.name = 'AppError';
+    this.status = status;
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.errors = options.errors;
+  }
+}
+
+export const unauthorized = (detail = 'Authentication is required', code = 'UNAUTHORIZED') =>
+  new AppError(401, code, detail);
+export const forbidden = (detail = 'You may not do this', code = 'FORBIDDEN') =>
+  new AppError(403, code, detail);
+export const notFound = (what = 'Resource') => new AppError(404, 'NOT_FOUND', `${what} not found`);
+export const conflict = (code: string, detail: string) => new AppError(409, code, detail);
+export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many requests, slow down') =>
+  new AppError(429, 'RATE_LIMITED', detail, { retryAfterSeconds });
+export const serviceUnavailable = (detail = 'A dependency is unavailable, retry shortly') =>
+  new AppError(503, 'SERVICE_UNAVAILABLE', detail, { retryAfterSeconds: 5 });
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  errors?: FieldError[];
+}
+
+export function problemOf(error: AppError, requestId: string): Problem {
+  return {
+    type: `urn:amrutam:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: STATUS_CODES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  return reply.status(error.status).type('application/problem+json').send(problemOf(error, reply.request.id));
+}
+
+// Codes that mean PostgreSQL or Redis is unreachable or refusing work, not that the request is wrong.
+const DEPENDENCY_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '53300',
+]);
+
+function isDependencyDown(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; name?: unknown };
+  if (typeof e.code === 'string' && DEPENDENCY_DOWN_CODES.has(e.code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|Connection is closed|enableOfflineQueue|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+const FASTIFY_CODES: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON', 'The request body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'EMPTY_BODY', 'The request body is empty but JSON was declared'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'BAD_REQUEST', 'Content-Length does not match the body'],
+};
+
+/** Turns anything thrown into a problem+json answer. Detail never echoes the request body. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'request';
+    return new AppError(400, 'VALIDATION_FAILED', `The ${where} is invalid`, {
+      errors: error.validation.map((v) => ({
+        path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+        message: v.message ?? 'is invalid',
+      })),
+    });
+  }
+  if (isResponseSerializationError(error)) return new AppError(500, 'INTERNAL', 'Internal error');
+  const fastifyError = error as Partial<FastifyError>;
+  // JSON.parse messages quote the body (a password, say): the code maps to a fixed text instead.
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return new AppError(known[0], known[1], known[2]);
+  if (fastifyError.statusCode === 429) return tooManyRequests(60);
+  if (isDependencyDown(error)) return serviceUnavailable();
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return new AppError(
+      status,
+      (STATUS_CODES[status] ?? 'Bad Request').toUpperCase().replace(/[^A-Z]+/g, '_'),
+      STATUS_CODES[status] ?? 'Bad request',
+    );
+  }
+  return new AppError(500, 'INTERNAL', 'Internal error');
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      new AppError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+}

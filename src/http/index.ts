@@ -1,0 +1,4 @@
+export * from './auth.ts';
+export * from './context.ts';
+export * from './errors.ts';
+export * from './pagination.ts';

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
+export const cursorSchema = z.string().max(500).optional();
+
+/** Opaque to clients: base64url JSON of the keyset position. */
+export function encodeCursor(position: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeCursor<T extends z.ZodType>(
+  cursor: string | undefined,
+  shape: T,
+): z.infer<T> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = shape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new AppError(400, 'INVALID_CURSOR', 'The cursor is not valid; start again without it');
+}
+
+/** Fetch limit + 1 rows; if the extra one is there, there is a next page. */
+export function page<Row, Item>(
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  positionOf: (row: Row) => Record<string, string>,
+): { items: Item[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(toItem),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null,
+  };
+}

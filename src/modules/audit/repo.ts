@@ -1,0 +1,145 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/index.ts';
+import type { AuditLogRow } from '../../platform/db/schema.ts';
+import type { AuditContent } from './chain.ts';
+
+// Arbitrary constant: the key of the transaction-scoped advisory lock that makes sealing single-file.
+const SEAL_LOCK_KEY = 7_211_642_001;
+
+export interface NewAuditRow {
+  occurredAt: Date;
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  entity: string;
+  entityId: string | null;
+  requestId: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+export async function insertAuditRow(db: Db, row: NewAuditRow): Promise<void> {
+  await db
+    .insertInto('audit_logs')
+    .values({
+      occurred_at: row.occurredAt,
+      actor_id: row.actorId,
+      actor_role: row.actorRole,
+      action: row.action,
+      entity: row.entity,
+      entity_id: row.entityId,
+      request_id: row.requestId,
+      ip: row.ip,
+      details: JSON.stringify(row.details),
+    })
+    .execute();
+}
+
+export function toContent(row: AuditLogRow): AuditContent {
+  return {
+    id: row.id,
+    occurredAt: row.occurred_at,
+    actorId: row.actor_id,
+    actorRole: row.actor_role,
+    action: row.action,
+    entity: row.entity,
+    entityId: row.entity_id,
+    requestId: row.request_id,
+    ip: row.ip,
+    details: row.details,
+  };
+}
+
+/** Waits for any other sealer's transaction to finish; released at commit or rollback. */
+export async function takeSealLock(trx: Db): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${SEAL_LOCK_KEY})`.execute(trx);
+}
+
+export function chainHead(db: Db): Promise<{ seq: number; hash: string } | undefined> {
+  return db
+    .selectFrom('audit_logs')
+    .select(['seq', 'hash'])
+    .where('seq', 'is not', null)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst() as Promise<{ seq: number; hash: string } | undefined>;
+}
+
+export function unsealedBatch(db: Db, limit: number): Promise<AuditLogRow[]> {
+  return db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .where('seq', 'is', null)
+    .orderBy('occurred_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function writeSeals(
+  db: Db,
+  seals: Array<{ id: string; seq: number; prevHash: string; hash: string }>,
+): Promise<void> {
+  if (seals.length === 0) return;
+  const values = sql.join(seals.map((s) => sql`(${s.id}::uuid, ${s.seq}::bigint, ${s.prevHash}, ${s.hash})`));
+  await sql`
+    UPDATE audit_logs AS a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+    FROM (VALUES ${values}) AS v(id, seq, prev_hash, hash)
+    WHERE a.id = v.id AND a.seq IS NULL`.execute(db);
+}
+
+export function sealedAfter(db: Db, afterSeq: number, limit: number): Promise<AuditLogRow[]> {
+  return db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+export async function countUnsealed(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('audit_logs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('seq', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface AuditFilter {
+  action?: string | undefined;
+  entity?: string | undefined;
+  entityId?: string | undefined;
+  actorId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  before?: { occurredAt: Date; id: string } | undefined;
+}
+
+/** Newest first, keyset-paginated on (occurred_at, id). */
+export function listAuditRows(db: Db, f: AuditFilter): Promise<AuditLogRow[]> {
+  let q = db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(f.limit);
+  if (f.action) q = q.where('action', '=', f.action);
+  if (f.entity) q = q.where('entity', '=', f.entity);
+  if (f.entityId) q = q.where('entity_id', '=', f.entityId);
+  if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+  if (f.from) q = q.where('occurred_at', '>=', f.from);
+  if (f.to) q = q.where('occurred_at', '<', f.to);
+  if (f.before) {
+    const { occurredAt, id } = f.before;
+    q = q.where((eb) =>
+      eb.or([
+        eb('occurred_at', '<', occurredAt),
+        eb.and([eb('occurred_at', '=', occurredAt), eb('id', '<', id)]),
+      ]),
+    );
+  }
+  return q.execute();
+}

@@ -1,0 +1,155 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Role } from '../../config.ts';
+import { metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import * as s from './schemas.ts';
+import type { AuthService } from './service.ts';
+
+export interface AuthRoutesOptions {
+  auth: AuthService;
+  mfaRequiredRoles: readonly Role[];
+  authPerMinute: number;
+}
+
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
+  app,
+  { auth, mfaRequiredRoles, authPerMinute },
+) => {
+  // Register, login and refresh: a tighter limit per IP than the general one.
+  const authLimit = {
+    rateLimit: {
+      max: authPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (r: { ip: string }) => `auth:${r.ip}`,
+    },
+  };
+  const signedIn = requireRole('any', { mfaRequiredRoles, allowWithoutMfa: true });
+  const tags = ['auth'];
+
+  app.post(
+    '/auth/register',
+    {
+      config: authLimit,
+      schema: {
+        tags,
+        summary: 'Create a patient or doctor account',
+        body: s.registerBody,
+        response: { 201: s.registerResponse },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await auth.register(request.body, metaOf(request))),
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      config: authLimit,
+      schema: {
+        tags,
+        summary: 'Password login; may answer with an MFA challenge',
+        body: s.loginBody,
+        response: { 200: s.loginResponse },
+      },
+    },
+    async (request) => auth.login(request.body, metaOf(request)),
+  );
+
+  app.post(
+    '/auth/mfa/verify',
+    {
+      config: authLimit,
+      schema: {
+        tags,
+        summary: 'Complete an MFA login',
+        body: s.mfaVerifyBody,
+        response: { 200: s.registerResponse },
+      },
+    },
+    async (request) => auth.verifyMfa(request.body, metaOf(request)),
+  );
+
+  app.post(
+    '/auth/refresh',
+    {
+      config: authLimit,
+      schema: {
+        tags,
+        summary: 'Rotate a refresh token',
+        body: s.refreshBody,
+        response: { 200: s.sessionSchema },
+      },
+    },
+    async (request) => auth.refresh(request.body.refreshToken, metaOf(request)),
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      preHandler: signedIn,
+      schema: { tags, summary: 'Revoke this session (its refresh-token family)', security: [{ bearer: [] }] },
+    },
+    async (request, reply) => {
+      await auth.logout(requireAuth(request), metaOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/mfa/setup',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags,
+        summary: 'Start TOTP enrolment',
+        security: [{ bearer: [] }],
+        response: { 200: s.mfaSetupResponse },
+      },
+    },
+    async (request) => auth.mfaSetup(requireAuth(request), metaOf(request)),
+  );
+
+  app.post(
+    '/auth/mfa/enable',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags,
+        summary: 'Confirm enrolment with a code; returns recovery codes',
+        security: [{ bearer: [] }],
+        body: s.codeBody,
+        response: { 200: s.mfaEnableResponse },
+      },
+    },
+    async (request) => auth.mfaEnable(requireAuth(request), request.body.code, metaOf(request)),
+  );
+
+  app.post(
+    '/auth/mfa/disable',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags,
+        summary: 'Turn MFA off (needs a current code)',
+        security: [{ bearer: [] }],
+        body: s.codeBody,
+      },
+    },
+    async (request, reply) => {
+      await auth.mfaDisable(requireAuth(request), request.body.code, metaOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['users'],
+        summary: 'Own account',
+        security: [{ bearer: [] }],
+        response: { 200: s.meResponse },
+      },
+    },
+    async (request) => auth.me(requireAuth(request)),
+  );
+};

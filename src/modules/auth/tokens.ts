@@ -1,0 +1,108 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Role } from '../../config.ts';
+import { type AuthContext, unauthorized } from '../../http/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { SigningKey } from '../../platform/keys.ts';
+
+const ACCESS_AUDIENCE = 'amrutam-api';
+const MFA_AUDIENCE = 'amrutam-mfa';
+const MFA_TOKEN_TTL_SECONDS = 300;
+const ROLES: readonly Role[] = ['patient', 'doctor', 'admin'];
+
+export interface TokenSettings {
+  issuer: string;
+  accessTtlSeconds: number;
+}
+
+/** Access tokens (JWT, asymmetric, `alg` pinned), MFA challenge tokens, and opaque refresh tokens. */
+export function createTokenService(key: SigningKey, clock: Clock, settings: TokenSettings) {
+  const jwks = createLocalJWKSet({ keys: [key.publicJwk] });
+  const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
+
+  async function sign(
+    claims: Record<string, unknown>,
+    subject: string,
+    audience: string,
+    ttl: number,
+    typ: string,
+  ) {
+    const iat = nowSeconds();
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
+      .setIssuer(settings.issuer)
+      .setAudience(audience)
+      .setSubject(subject)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttl)
+      .setJti(randomBytes(12).toString('base64url'))
+      .sign(key.privateKey);
+  }
+
+  async function verify(token: string, audience: string, typ: string) {
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        algorithms: [key.alg],
+        issuer: settings.issuer,
+        audience,
+        typ,
+        currentDate: clock.now(),
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired)
+        throw unauthorized('The token has expired', 'TOKEN_EXPIRED');
+      throw unauthorized('The token is invalid', 'INVALID_TOKEN');
+    }
+  }
+
+  return {
+    accessTtlSeconds: settings.accessTtlSeconds,
+
+    issueAccessToken(user: { id: string; role: Role }, sessionId: string, mfa: boolean): Promise<string> {
+      return sign(
+        { role: user.role, sid: sessionId, amr: mfa ? ['pwd', 'otp'] : ['pwd'] },
+        user.id,
+        ACCESS_AUDIENCE,
+        settings.accessTtlSeconds,
+        'at+jwt',
+      );
+    },
+
+    async verifyAccessToken(token: string): Promise<AuthContext> {
+      const payload = await verify(token, ACCESS_AUDIENCE, 'at+jwt');
+      const role = payload.role as Role;
+      if (
+        !payload.sub ||
+        typeof payload.sid !== 'string' ||
+        !ROLES.includes(role) ||
+        !Array.isArray(payload.amr)
+      ) {
+        throw unauthorized('The token is invalid', 'INVALID_TOKEN');
+      }
+      return { userId: payload.sub, role, sessionId: payload.sid, mfa: payload.amr.includes('otp') };
+    },
+
+    issueMfaToken(userId: string): Promise<string> {
+      return sign({}, userId, MFA_AUDIENCE, MFA_TOKEN_TTL_SECONDS, 'mfa+jwt');
+    },
+
+    async verifyMfaToken(token: string): Promise<string> {
+      const payload = await verify(token, MFA_AUDIENCE, 'mfa+jwt');
+      if (!payload.sub) throw unauthorized('The token is invalid', 'INVALID_TOKEN');
+      return payload.sub;
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;
+
+/** 256 random bits; only its SHA-256 is stored. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,58 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { citext } from '@electric-sql/pglite/contrib/citext';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type DbMode = 'postgres' | 'embedded';
+
+const INT8_OID = 20;
+
+/** PostgreSQL over a pg Pool. int8 is parsed to number: our bigints (sequences, counts) stay far below 2^53. */
+export function createPostgresDb(connectionString: string, poolMax: number): { db: Db; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolMax,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that errors (e.g. the server restarted) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+}
+
+/** Embedded PostgreSQL (PGlite), persisted in `dataDir`, or in memory when `dataDir` is undefined. */
+export async function createEmbeddedDb(dataDir: string | undefined): Promise<{ db: Db; pglite: PGlite }> {
+  if (dataDir) await mkdir(path.dirname(dataDir), { recursive: true });
+  const pglite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    extensions: { citext, btree_gist, pgcrypto, pg_trgm },
+    parsers: { [INT8_OID]: (value: string) => Number(value) },
+  });
+  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), pglite };
+}
+
+/** SQLSTATE of a database error, from pg or PGlite alike. */
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}
+
+export const SqlState = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  exclusionViolation: '23P01',
+  raiseException: 'P0001',
+} as const;

@@ -1,0 +1,69 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Timestamps are read as Date and may be written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  password_hash: string;
+  role: 'patient' | 'doctor' | 'admin';
+  name: string;
+  phone: string | null;
+  mfa_enabled: Generated<boolean>;
+  /** AES-GCM envelope (see platform/crypto), never the plain secret. */
+  mfa_secret: string | null;
+  mfa_pending_secret: string | null;
+  /** Last accepted TOTP time step, so a code is accepted once. */
+  mfa_last_step: number | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  code_hash: string;
+  used_at: Timestamp | null;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  /** Whether the session passed a second factor; refreshed access tokens keep it. */
+  mfa: boolean;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  rotated_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditLogsTable {
+  id: Generated<string>;
+  seq: number | null;
+  occurred_at: Timestamp;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  request_id: string | null;
+  ip: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  recovery_codes: RecoveryCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  audit_logs: AuditLogsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type AuditLogRow = Selectable<AuditLogsTable>;

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Clock } from './clock.ts';
+import {
+  backoffDelayMs,
+  type Cache,
+  type Counters,
+  type DeadJob,
+  JOB_ATTEMPTS,
+  type JobHandler,
+  type JobQueue,
+  type Kv,
+  type Locks,
+  type PubSub,
+  type WindowCount,
+} from './kv.ts';
+
+/** Expiring entries measured on the injected clock, so tests can move time. */
+class ExpiringMap<V> {
+  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+  get(key: string): { value: V; expiresAt: number } | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt <= this.#clock.now().getTime()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+  set(key: string, value: V, ttlMs: number): void {
+    // Bounded growth: sweep expired entries now and then.
+    if (this.#entries.size > 10_000) for (const k of this.#entries.keys()) this.get(k);
+    this.#entries.set(key, { value, expiresAt: this.#clock.now().getTime() + ttlMs });
+  }
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}
+
+class MemoryCache implements Cache {
+  readonly #map: ExpiringMap<string>;
+  constructor(clock: Clock) {
+    this.#map = new ExpiringMap(clock);
+  }
+  async get(key: string) {
+    return this.#map.get(key)?.value ?? null;
+  }
+  async set(key: string, value: string, ttlMs: number) {
+    this.#map.set(key, value, ttlMs);
+  }
+  async del(...keys: string[]) {
+    for (const key of keys) this.#map.delete(key);
+  }
+}
+
+class MemoryCounters implements Counters {
+  readonly #map: ExpiringMap<number>;
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#map = new ExpiringMap(clock);
+    this.#clock = clock;
+  }
+  async hit(key: string, windowMs: number): Promise<WindowCount> {
+    const entry = this.#map.get(key);
+    if (!entry) {
+      this.#map.set(key, 1, windowMs);
+      return { count: 1, resetInMs: windowMs };
+    }
+    entry.value += 1;
+    return { count: entry.value, resetInMs: entry.expiresAt - this.#clock.now().getTime() };
+  }
+  async peek(key: string): Promise<WindowCount> {
+    const entry = this.#map.get(key);
+    return entry
+      ? { count: entry.value, resetInMs: entry.expiresAt - this.#clock.now().getTime() }
+      : { count: 0, resetInMs: 0 };
+  }
+  async reset(key: string) {
+    this.#map.delete(key);
+  }
+}
+
+class MemoryLocks implements Locks {
+  readonly #map: ExpiringMap<string>;
+  constructor(clock: Clock) {
+    this.#map = new ExpiringMap(clock);
+  }
+  async tryAcquire(key: string, ttlMs: number) {
+    if (this.#map.get(key)) return null;
+    const token = randomUUID();
+    this.#map.set(key, token, ttlMs);
+    return {
+      release: async () => {
+        if (this.#map.get(key)?.value !== token) return false;
+        this.#map.delete(key);
+        return true;
+      },
+    };
+  }
+}
+
+class MemoryPubSub implements PubSub {
+  readonly #emitter = new EventEmitter().setMaxListeners(0);
+  async publish(channel: string, message: string) {
+    // Asynchronous like Redis: a publisher never runs subscriber code on its own stack.
+    queueMicrotask(() => this.#emitter.emit(channel, message));
+  }
+  async subscribe(channel: string, onMessage: (message: string) => void) {
+    this.#emitter.on(channel, onMessage);
+    return async () => {
+      this.#emitter.off(channel, onMessage);
+    };
+  }
+}
+
+interface PendingJob {
+  id: string;
+  name: string;
+  data: unknown;
+  attempts: number;
+}
+
+/** In-process queue with the same retry and dead-letter behaviour as the BullMQ one. */
+export class MemoryQueue implements JobQueue {
+  readonly #handlers = new Map<string, JobHandler>();
+  readonly #known = new Set<string>();
+  readonly #dead = new Map<string, DeadJob>();
+  readonly #waiting: PendingJob[] = [];
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #clock: Clock;
+  #closed = false;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async enqueue(name: string, data: unknown, options: { jobId?: string; delayMs?: number } = {}) {
+    const id = options.jobId ?? randomUUID();
+    if (this.#known.has(id)) return id;
+    this.#known.add(id);
+    this.#schedule({ id, name, data, attempts: 0 }, options.delayMs ?? 0);
+    return id;
+  }
+
+  process(name: string, handler: JobHandler) {
+    this.#handlers.set(name, handler);
+    for (const job of this.#waiting.splice(0).filter((j) => j.name === name)) this.#schedule(job, 0);
+  }
+
+  async dead(limit: number) {
+    return [...this.#dead.values()].slice(-limit).reverse();
+  }
+
+  async retryDead(id: string) {
+    const job = this.#dead.get(id);
+    if (!job) return false;
+    this.#dead.delete(id);
+    this.#schedule({ id, name: job.name, data: job.data, attempts: 0 }, 0);
+    return true;
+  }
+
+  async close() {
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#running]);
+  }
+
+  #schedule(job: PendingJob, delayMs: number) {
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      const run = this.#run(job).finally(() => this.#running.delete(run));
+      this.#running.add(run);
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  async #run(job: PendingJob) {
+    const handler = this.#handlers.get(job.name);
+    if (!handler) {
+      this.#waiting.push(job);
+      return;
+    }
+    job.attempts += 1;
+    try {
+      await handler(job.data, { id: job.id, attempt: job.attempts });
+      this.#known.delete(job.id);
+    } catch (error) {
+      if (job.attempts < JOB_ATTEMPTS) {
+        this.#schedule(job, backoffDelayMs(job.attempts));
+        return;
+      }
+      this.#dead.set(job.id, {
+        id: job.id,
+        name: job.name,
+        data: job.data,
+        attempts: job.attempts,
+        failedReason: error instanceof Error ? error.message : String(error),
+        failedAt: this.#clock.now().toISOString(),
+      });
+    }
+  }
+}
+
+export function createMemoryKv(clock: Clock): Kv {
+  const queue = new MemoryQueue(clock);
+  return {
+    mode: 'memory',
+    redis: undefined,
+    cache: new MemoryCache(clock),
+    counters: new MemoryCounters(clock),
+    locks: new MemoryLocks(clock),
+    pubsub: new MemoryPubSub(),
+    queue,
+    ping: async () => {},
+    close: () => queue.close(),
+  };
+}

@@ -1,0 +1,30 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** One registry per platform, so several apps in one process (tests) never share series. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route template and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    authEvents: new Counter({
+      name: 'auth_events_total',
+      help: 'Authentication outcomes',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
+    auditSealed: new Counter({
+      name: 'audit_rows_sealed_total',
+      help: 'Audit rows chained by the sealer',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

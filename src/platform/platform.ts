@@ -1,0 +1,110 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Config } from '../config.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { type Cipher, loadCipher } from './crypto.ts';
+import { createEmbeddedDb, createPostgresDb, type Db, type DbMode } from './db/index.ts';
+import { loadSigningKey, type SigningKey } from './keys.ts';
+import type { Kv } from './kv.ts';
+import { createLogger } from './logger.ts';
+import { createMemoryKv } from './memory.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createRedisKv } from './redis.ts';
+
+/** Everything infrastructural the modules use, built once per process (or per test). */
+export interface Platform {
+  config: Config;
+  db: Db;
+  dbMode: DbMode;
+  kv: Kv;
+  clock: Clock;
+  logger: Logger;
+  cipher: Cipher;
+  signingKey: SigningKey;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export interface PlatformOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Embedded mode only: keep the database in memory (tests). */
+  inMemoryDb?: boolean;
+}
+
+export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics();
+
+  const [cipher, signingKey] = await Promise.all([
+    loadCipher(config.phiEncryptionKeys, config.dataDir),
+    loadSigningKey(
+      { privateKeyPem: config.jwt.privateKeyPem, publicKeyPem: config.jwt.publicKeyPem },
+      config.dataDir,
+    ),
+  ]);
+
+  let db: Db;
+  let dbMode: DbMode;
+  if (config.databaseUrl) {
+    const postgres = createPostgresDb(config.databaseUrl, config.databasePoolMax);
+    db = postgres.db;
+    dbMode = 'postgres';
+    const { pool } = postgres;
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database pool connections by state',
+      labelNames: ['state'] as const,
+      registers: [metrics.registry],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  } else {
+    db = (await createEmbeddedDb(overrides.inMemoryDb ? undefined : path.join(config.dataDir, 'pgdata'))).db;
+    dbMode = 'embedded';
+  }
+
+  let kv: Kv;
+  try {
+    kv = config.redisUrl
+      ? await createRedisKv(config.redisUrl, config.redisKeyPrefix)
+      : createMemoryKv(clock);
+  } catch (error) {
+    await db.destroy();
+    throw new Error(`REDIS_URL: cannot connect (${(error as Error).message})`);
+  }
+
+  if (config.migrateOnStart) {
+    const { results } = await migrateToLatest(db);
+    for (const r of results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration');
+  }
+
+  logger.info(
+    { database: dbMode, redis: kv.mode === 'redis' ? 'on' : 'off', inProcessJobs: config.inProcessJobs },
+    `mode: database=${dbMode} redis=${kv.mode === 'redis' ? 'on' : 'off'}${
+      dbMode === 'embedded' ? ' (EMBEDDED MODE: single process, for trying and development only)' : ''
+    }`,
+  );
+
+  return {
+    config,
+    db,
+    dbMode,
+    kv,
+    clock,
+    logger,
+    cipher,
+    signingKey,
+    metrics,
+    async close() {
+      await kv.close();
+      await db.destroy();
+    },
+  };
+}

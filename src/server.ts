@@ -1,0 +1,50 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { startAuditSealer } from './modules/audit/sealer.ts';
+import { createPlatform } from './platform/platform.ts';
+
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+async function main() {
+  const config = loadConfig();
+  const platform = await createPlatform(config);
+  const { app, services, startDraining } = await buildApp(platform);
+
+  if (config.bootstrapAdmin) {
+    const { created } = await services.auth.ensureAdmin({ ...config.bootstrapAdmin, name: 'Administrator' });
+    if (created) platform.logger.info({ email: config.bootstrapAdmin.email }, 'bootstrap admin created');
+  }
+  const sealer = config.inProcessJobs
+    ? startAuditSealer(services.audit, config.audit.sealIntervalMs, platform.logger)
+    : null;
+
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    platform.logger.info({ signal }, 'shutting down: draining requests');
+    setTimeout(() => {
+      platform.logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    startDraining();
+    await app.close(); // stops accepting, waits for in-flight requests
+    await sealer?.stop();
+    await platform.close();
+    platform.logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import {
+  type CheckpointStore,
+  fileCheckpointStore,
+  redisCheckpointStore,
+} from './modules/audit/checkpoints.ts';
+import { createAuditService } from './modules/audit/service.ts';
+import { createAuthService } from './modules/auth/service.ts';
+import { createLoginThrottle } from './modules/auth/throttle.ts';
+import { createTokenService } from './modules/auth/tokens.ts';
+import type { Platform } from './platform/platform.ts';
+
+/** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
+export function createServices(platform: Platform) {
+  const { config, db, clock, logger, metrics } = platform;
+  const checkpoints: CheckpointStore =
+    config.audit.checkpointStore === 'redis' && platform.kv.redis
+      ? redisCheckpointStore(platform.kv.redis, config.redisKeyPrefix)
+      : fileCheckpointStore(config.dataDir);
+  const audit = createAuditService({
+    db,
+    clock,
+    signingKey: platform.signingKey,
+    checkpoints,
+    metrics,
+    logger,
+  });
+  const tokens = createTokenService(platform.signingKey, clock, {
+    issuer: config.jwt.issuer,
+    accessTtlSeconds: config.jwt.accessTtlSeconds,
+  });
+  const throttle = createLoginThrottle(
+    platform.kv.counters,
+    {
+      maxFailuresPerAccount: config.rateLimit.loginMaxFailuresPerAccount,
+      maxFailuresPerIp: config.rateLimit.loginMaxFailuresPerIp,
+      windowSeconds: config.rateLimit.loginFailureWindowSeconds,
+    },
+    logger,
+  );
+  const auth = createAuthService({
+    db,
+    clock,
+    cipher: platform.cipher,
+    tokens,
+    throttle,
+    audit,
+    metrics,
+    logger,
+    settings: {
+      refreshTtlDays: config.jwt.refreshTtlDays,
+      refreshReuseGraceSeconds: config.jwt.refreshReuseGraceSeconds,
+      mfaRequiredRoles: config.mfaRequiredRoles,
+    },
+  });
+  return { audit, tokens, auth };
+}
+
+export type Services = ReturnType<typeof createServices>;
