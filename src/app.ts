@@ -54,6 +54,10 @@ export async function buildApp(platform: Platform): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // While draining, responses close their keep-alive connection so shutdown isn't held open by idle clients.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     platform.metrics.httpDuration.observe(
       {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('defaults to embedded mode with documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      env: 'development',
+      port: 3000,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      paymentProvider: 'sandbox',
+      bookingHoldSeconds: 600,
+      rateLimit: { perMinute: 600, authPerMinute: 30 },
+      inProcessJobs: true,
+      migrateOnStart: true,
+    });
+    expect(c.dataDir).toMatch(/\.data$/);
+  });
+
+  it('with PostgreSQL and Redis, jobs move to the worker and migrations to the command', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' });
+    expect(c).toMatchObject({ inProcessJobs: false, migrateOnStart: false });
+  });
+
+  it('names every bad variable', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      REDIS_URL: 'nope',
+      LOG_LEVEL: 'loud',
+      BOOKING_HOLD_SECONDS: '-1',
+      MFA_REQUIRED_ROLES: 'doctor,superuser',
+      TRUST_PROXY: 'maybe',
+      BOOTSTRAP_ADMIN_EMAIL: 'not-an-email',
+    });
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'LOG_LEVEL',
+      'BOOKING_HOLD_SECONDS',
+      'MFA_REQUIRED_ROLES',
+      'TRUST_PROXY',
+      'BOOTSTRAP_ADMIN_EMAIL',
+    ]) {
+      expect(
+        problems.some((p) => p.startsWith(name)),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('production refuses to start without signing and encryption keys', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.some((p) => p.startsWith('JWT_PRIVATE_KEY'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('PHI_ENCRYPTION_KEYS'))).toBe(true);
+  });
+
+  it('pairs must be set together', () => {
+    expect(problemsOf({ JWT_PRIVATE_KEY: 'x' })[0]).toMatch(/^JWT_PRIVATE_KEY\/JWT_PUBLIC_KEY/);
+    expect(problemsOf({ BOOTSTRAP_ADMIN_EMAIL: 'a@b.co' })[0]).toMatch(/^BOOTSTRAP_ADMIN_EMAIL/);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
+  });
+});
+
+describe('.env.example', () => {
+  it('documents exactly the variables config.ts reads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const example = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
+    const source = await readFile(new URL('./config.ts', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
+    const read = [...source.matchAll(/^ {2}([A-Z_]+): /gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(read);
+  });
+});

@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, run, waitForReady } from './helpers/process.ts';
+import { createTestDatabase, REDIS_URL, uniqueName } from './helpers/services.ts';
+
+// The product as an operator runs it: real processes, real ports, signals.
+describe('npm start', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-server-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('runs on the embedded database with nothing else, persists data, and stops cleanly on SIGTERM', {
+    timeout: 90_000,
+  }, async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      BOOTSTRAP_ADMIN_EMAIL: 'ops@example.test',
+      BOOTSTRAP_ADMIN_PASSWORD: 'operator-password',
+    };
+    const first = run('src/server.ts', [], env);
+    await waitForReady(`${base}/readyz`, first);
+    expect(first.output()).toContain('database=embedded redis=off');
+    const ready = await (await fetch(`${base}/readyz`)).json();
+    expect(ready.checks.database).toBe('ok (embedded)');
+
+    const register = await fetch(`${base}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'asha@example.test', password: 'a long password', name: 'Asha' }),
+    });
+    expect(register.status).toBe(201);
+    const { accessToken } = await register.json();
+
+    // SIGTERM while a request is in flight: the request still gets its answer.
+    const inFlight = fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ops@example.test', password: 'operator-password' }),
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    first.child.kill('SIGTERM');
+    expect((await inFlight).status).toBe(200);
+    expect(await first.exit).toBe(0);
+    expect(first.output()).toContain('stopped');
+
+    // Restart on the same folder: the account, the signing key and the admin are still there.
+    const second = run('src/server.ts', [], env);
+    await waitForReady(`${base}/readyz`, second);
+    const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(me.status).toBe(200);
+    expect((await me.json()).email).toBe('asha@example.test');
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+  });
+
+  it('runs on PostgreSQL + Redis after `npm run migrate`', async () => {
+    const db = await createTestDatabase();
+    try {
+      const port = await freePort();
+      const env = {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: `${uniqueName('srv')}:`,
+      };
+      const migrate = run('src/cli.ts', ['migrate'], env);
+      expect(await migrate.exit).toBe(0);
+      expect(migrate.output()).toContain('0001_foundation: Success');
+
+      const server = run('src/server.ts', [], env);
+      await waitForReady(`http://127.0.0.1:${port}/readyz`, server);
+      expect(server.output()).toContain('database=postgres redis=on');
+      const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
+      expect(ready.checks).toMatchObject({ database: 'ok (postgres)', redis: 'ok' });
+
+      const worker = run('src/worker.ts', [], env);
+      await new Promise((r) => setTimeout(r, 1500));
+      worker.child.kill('SIGTERM');
+      expect(await worker.exit).toBe(0);
+      expect(worker.output()).toContain('worker started');
+
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('refuses to start with a bad variable and names it', async () => {
+    const proc = run('src/server.ts', [], {
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://nope',
+      DATA_DIR: dataDir,
+    });
+    expect(await proc.exit).toBe(1);
+    expect(proc.output()).toContain('PORT: must be a number');
+    expect(proc.output()).toContain('DATABASE_URL: must be a URL');
+  });
+
+  it('the CLI creates an admin who can log in', async () => {
+    const db = await createTestDatabase();
+    const cliDataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-cli-'));
+    try {
+      const env = { DATA_DIR: cliDataDir, DATABASE_URL: db.url, ADMIN_PASSWORD: 'cli-admin-password' };
+      expect(await run('src/cli.ts', ['migrate'], env).exit).toBe(0);
+      const create = run(
+        'src/cli.ts',
+        ['create-admin', '--email', 'root@example.test', '--name', 'Root'],
+        env,
+      );
+      expect(await create.exit).toBe(0);
+      expect(create.output()).toMatch(/admin created: [0-9a-f-]{36}/);
+      const again = run('src/cli.ts', ['create-admin', '--email', 'ROOT@example.test'], env);
+      expect(await again.exit).toBe(1);
+      expect(again.output()).toContain('already exists');
+      const verify = run('src/cli.ts', ['audit-verify'], env);
+      expect(await verify.exit).toBe(0);
+      expect(verify.output()).toContain('"ok": true');
+    } finally {
+      await rm(cliDataDir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
