@@ -16,7 +16,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 1;
   }
-  const config = { ...loadConfig(), migrateOnStart: false };
+  // `migrate` reports what it applied itself; other commands migrate on start like the server.
+  const config = command === 'migrate' ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
   const platform = await createPlatform(config);
   try {
     switch (command) {

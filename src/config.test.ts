@@ -28,9 +28,10 @@ describe('config', () => {
     expect(c.dataDir).toMatch(/\.data$/);
   });
 
-  it('with PostgreSQL and Redis, jobs move to the worker and migrations to the command', () => {
+  it('with PostgreSQL and Redis, jobs move to the worker; migrations still run at start unless turned off', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' });
-    expect(c).toMatchObject({ inProcessJobs: false, migrateOnStart: false });
+    expect(c).toMatchObject({ inProcessJobs: false, migrateOnStart: true });
+    expect(loadConfig({ MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
   });
 
   it('names every bad variable', () => {

@@ -176,6 +176,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
     },
     inProcessJobs: e.IN_PROCESS_JOBS ?? !e.REDIS_URL,
-    migrateOnStart: e.MIGRATE_ON_START ?? !e.DATABASE_URL,
+    migrateOnStart: e.MIGRATE_ON_START ?? true,
   };
 }

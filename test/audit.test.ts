@@ -196,3 +196,23 @@ describe('audit endpoints', () => {
     expect(res.json().sealed).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('checkpoints kept in Redis', () => {
+  it('detect a truncated tail just like the file store', async () => {
+    const r = await startTestApp({ env: { AUDIT_CHECKPOINT_STORE: 'redis' } });
+    try {
+      const { audit } = r.services;
+      for (let i = 0; i < 3; i++)
+        await audit.record(r.platform.db, SYSTEM, { action: 'test.redis', entity: 'test' });
+      expect(await audit.seal()).toMatchObject({ sealed: 3, headSeq: 3 });
+      const jws = await r.platform.kv.redis!.get(`${r.platform.config.redisKeyPrefix}audit:checkpoint`);
+      expect(jws).toMatch(/^ey/);
+      expect(await audit.verify()).toMatchObject({ ok: true, checked: 3, checkpoint: { seq: 3 } });
+      await sql`ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only`.execute(r.platform.db);
+      await sql`DELETE FROM audit_logs WHERE seq = 3`.execute(r.platform.db);
+      expect(await audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3 });
+    } finally {
+      await r.close();
+    }
+  });
+});

@@ -28,7 +28,7 @@ describe('npm start', () => {
     const first = run('src/server.ts', [], env);
     await waitForReady(`${base}/readyz`, first);
     expect(first.output()).toContain('database=embedded redis=off');
-    const ready = await (await fetch(`${base}/readyz`)).json();
+    const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, string> };
     expect(ready.checks.database).toBe('ok (embedded)');
 
     const register = await fetch(`${base}/api/v1/auth/register`, {
@@ -37,7 +37,7 @@ describe('npm start', () => {
       body: JSON.stringify({ email: 'asha@example.test', password: 'a long password', name: 'Asha' }),
     });
     expect(register.status).toBe(201);
-    const { accessToken } = await register.json();
+    const { accessToken } = (await register.json()) as { accessToken: string };
 
     // SIGTERM while a request is in flight: the request still gets its answer.
     const inFlight = fetch(`${base}/api/v1/auth/login`, {
@@ -56,31 +56,41 @@ describe('npm start', () => {
     await waitForReady(`${base}/readyz`, second);
     const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(me.status).toBe(200);
-    expect((await me.json()).email).toBe('asha@example.test');
+    expect(((await me.json()) as { email: string }).email).toBe('asha@example.test');
     second.child.kill('SIGTERM');
     expect(await second.exit).toBe(0);
   });
 
-  it('runs on PostgreSQL + Redis after `npm run migrate`', async () => {
+  it('runs on PostgreSQL + Redis with just DATABASE_URL and REDIS_URL set', async () => {
     const db = await createTestDatabase();
+    const pgDataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-pg-'));
     try {
       const port = await freePort();
       const env = {
         PORT: String(port),
         HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
+        DATA_DIR: pgDataDir,
         DATABASE_URL: db.url,
         REDIS_URL,
         REDIS_KEY_PREFIX: `${uniqueName('srv')}:`,
       };
-      const migrate = run('src/cli.ts', ['migrate'], env);
-      expect(await migrate.exit).toBe(0);
-      expect(migrate.output()).toContain('0001_foundation: Success');
-
       const server = run('src/server.ts', [], env);
       await waitForReady(`http://127.0.0.1:${port}/readyz`, server);
       expect(server.output()).toContain('database=postgres redis=on');
-      const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
+      expect(server.output()).toContain('"migration":"0001_foundation","status":"Success"');
+      const register = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'pg@example.test', password: 'a long password', name: 'Pg' }),
+      });
+      expect(register.status).toBe(201);
+      // The explicit release step reports nothing left to do.
+      const migrate = run('src/cli.ts', ['migrate'], env);
+      expect(await migrate.exit).toBe(0);
+      expect(migrate.output()).toContain('up to date');
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as {
+        checks: Record<string, string>;
+      };
       expect(ready.checks).toMatchObject({ database: 'ok (postgres)', redis: 'ok' });
 
       const worker = run('src/worker.ts', [], env);
@@ -92,6 +102,7 @@ describe('npm start', () => {
       server.child.kill('SIGTERM');
       expect(await server.exit).toBe(0);
     } finally {
+      await rm(pgDataDir, { recursive: true, force: true });
       await db.drop();
     }
   });
