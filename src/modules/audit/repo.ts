@@ -6,17 +6,7 @@ import type { AuditContent } from './chain.ts';
 // Arbitrary constant: the key of the transaction-scoped advisory lock that makes sealing single-file.
 const SEAL_LOCK_KEY = 7_211_642_001;
 
-export interface NewAuditRow {
-  occurredAt: Date;
-  actorId: string | null;
-  actorRole: string | null;
-  action: string;
-  entity: string;
-  entityId: string | null;
-  requestId: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-}
+export type NewAuditRow = Omit<AuditContent, 'id'>;
 
 export async function insertAuditRow(db: Db, row: NewAuditRow): Promise<void> {
   await db
