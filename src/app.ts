@@ -4,6 +4,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -14,6 +15,9 @@ import {
 import { registerAuthentication, registerErrorHandling, tooManyRequests } from './http/index.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
+import { availabilityRoutes } from './modules/availability/routes.ts';
+import { availabilitySocket } from './modules/availability/socket.ts';
+import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import type { Platform } from './platform/platform.ts';
 import { createServices, type Services } from './services.ts';
@@ -106,6 +110,13 @@ export async function buildApp(platform: Platform): Promise<App> {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/api-docs' });
+  await app.register(websocket, {
+    options: { maxPayload: 4096 },
+    // Tell live clients we are going away (1001) so they reconnect to another instance.
+    preClose: async () => {
+      for (const client of base.websocketServer.clients) client.close(1001, 'server shutting down');
+    },
+  });
   app.get('/api-docs/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
   );
@@ -119,6 +130,15 @@ export async function buildApp(platform: Platform): Promise<App> {
         authPerMinute: config.rateLimit.authPerMinute,
       });
       await api.register(auditRoutes, { audit: services.audit, mfaRequiredRoles: config.mfaRequiredRoles });
+      await api.register(doctorRoutes, {
+        doctors: services.doctors,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(availabilityRoutes, {
+        availability: services.availability,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(availabilitySocket, { feed: services.feed, doctors: services.doctors });
     },
     { prefix: '/api/v1' },
   );

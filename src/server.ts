@@ -1,6 +1,6 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { startAuditSealer } from './modules/audit/sealer.ts';
+import { startBackgroundJobs } from './jobs.ts';
 import { createPlatform } from './platform/platform.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -14,9 +14,7 @@ async function main() {
     const { created } = await services.auth.ensureAdmin({ ...config.bootstrapAdmin, name: 'Administrator' });
     if (created) platform.logger.info({ email: config.bootstrapAdmin.email }, 'bootstrap admin created');
   }
-  const sealer = config.inProcessJobs
-    ? startAuditSealer(services.audit, config.audit.sealIntervalMs, platform.logger)
-    : null;
+  const jobs = config.inProcessJobs ? startBackgroundJobs(services, config, platform.logger) : null;
 
   await app.listen({ port: config.port, host: config.host });
 
@@ -31,7 +29,7 @@ async function main() {
     }, SHUTDOWN_TIMEOUT_MS).unref();
     startDraining();
     await app.close(); // stops accepting, waits for in-flight requests
-    await sealer?.stop();
+    await jobs?.stop();
     await platform.close();
     platform.logger.info('stopped');
     process.exit(0);

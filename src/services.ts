@@ -7,6 +7,9 @@ import { createAuditService } from './modules/audit/service.ts';
 import { createAuthService } from './modules/auth/service.ts';
 import { createLoginThrottle } from './modules/auth/throttle.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
+import { createSlotFeed } from './modules/availability/live.ts';
+import { createAvailabilityService } from './modules/availability/service.ts';
+import { createDoctorService } from './modules/doctors/service.ts';
 import type { Platform } from './platform/platform.ts';
 
 /** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
@@ -52,7 +55,10 @@ export function createServices(platform: Platform) {
       mfaRequiredRoles: config.mfaRequiredRoles,
     },
   });
-  return { audit, tokens, auth };
+  const doctors = createDoctorService({ db, clock, audit });
+  const feed = createSlotFeed(platform.kv, logger);
+  const availability = createAvailabilityService({ db, clock, audit, doctors, feed });
+  return { audit, tokens, auth, doctors, feed, availability };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { startAuditSealer } from './modules/audit/sealer.ts';
+import { startBackgroundJobs } from './jobs.ts';
 import { createPlatform } from './platform/platform.ts';
 import { createServices } from './services.ts';
 
-/** Background work for PostgreSQL deployments: the audit sealer (and, later, queues and relays). */
+/** Background work for PostgreSQL deployments: audit sealing, slot horizons (and, later, queues and relays). */
 async function main() {
   const config = loadConfig();
   if (!config.databaseUrl) {
@@ -13,12 +13,12 @@ async function main() {
   }
   const platform = await createPlatform(config);
   const services = createServices(platform);
-  const sealer = startAuditSealer(services.audit, config.audit.sealIntervalMs, platform.logger);
+  const jobs = startBackgroundJobs(services, config, platform.logger);
   platform.logger.info('worker started');
 
   const shutdown = async (signal: string) => {
     platform.logger.info({ signal }, 'worker shutting down: finishing current jobs');
-    await sealer.stop();
+    await jobs.stop();
     await platform.close();
     process.exit(0);
   };

@@ -5,7 +5,7 @@ export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
 export const cursorSchema = z.string().max(500).optional();
 
 /** Opaque to clients: base64url JSON of the keyset position. */
-export function encodeCursor(position: Record<string, string>): string {
+export function encodeCursor(position: unknown): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
@@ -28,7 +28,7 @@ export function page<Row, Item>(
   rows: Row[],
   limit: number,
   toItem: (row: Row) => Item,
-  positionOf: (row: Row) => Record<string, string>,
+  positionOf: (row: Row) => unknown,
 ): { items: Item[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items.at(-1);

@@ -57,7 +57,62 @@ export interface AuditLogsTable {
   hash: string | null;
 }
 
+export type ConsultationMode = 'video' | 'audio' | 'chat';
+export type SlotStatus = 'open' | 'held' | 'booked' | 'blocked';
+export type VerificationStatus = 'pending' | 'verified' | 'rejected';
+
+export interface DoctorsTable {
+  user_id: string;
+  registration_number: string | null;
+  council: string | null;
+  specializations: string[];
+  languages: string[];
+  fee_minor: number;
+  currency: string;
+  modes: ConsultationMode[];
+  bio: string;
+  timezone: string;
+  experience_years: number;
+  verification_status: Generated<VerificationStatus>;
+  verification_reason: string | null;
+  verified_at: Timestamp | null;
+  verified_by: string | null;
+  /** numeric comes back as a string; the service converts it. */
+  rating_avg: ColumnType<string, never, string>;
+  rating_count: ColumnType<number, never, number>;
+  search_text: string;
+  search_tsv: ColumnType<string, never, never>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface DoctorSchedulesTable {
+  doctor_id: string;
+  timezone: string;
+  rules: ColumnType<unknown, string, string>;
+  overrides: ColumnType<unknown, string, string>;
+  buffer_minutes: number;
+  min_notice_minutes: number;
+  horizon_days: number;
+  updated_at: Timestamp;
+}
+
+export interface SlotsTable {
+  id: Generated<string>;
+  doctor_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  mode: ConsultationMode;
+  status: Generated<SlotStatus>;
+  source: 'schedule' | 'manual';
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  doctors: DoctorsTable;
+  doctor_schedules: DoctorSchedulesTable;
+  slots: SlotsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
   refresh_tokens: RefreshTokensTable;
@@ -67,3 +122,6 @@ export interface Database {
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type AuditLogRow = Selectable<AuditLogsTable>;
+export type DoctorRow = Selectable<DoctorsTable>;
+export type SlotRow = Selectable<SlotsTable>;
+export type ScheduleRow = Selectable<DoctorSchedulesTable>;

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { modeSchema, timezoneSchema } from '../doctors/schemas.ts';
+import { minutesOf } from './timezone.ts';
+
+const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
+const endTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM (24-hour), up to 24:00');
+const window = {
+  start: time,
+  end: endTime,
+  slotMinutes: z.number().int().min(5).max(240),
+  mode: modeSchema,
+};
+const rule = z.strictObject({
+  weekday: z.number().int().min(1).max(7).describe('ISO weekday: Monday = 1 … Sunday = 7'),
+  ...window,
+});
+const override = z.union([
+  z.strictObject({ date: z.iso.date(), unavailable: z.literal(true) }),
+  z.strictObject({ date: z.iso.date(), unavailable: z.literal(false).optional(), ...window }),
+]);
+
+type Windowed = { start: string; end: string; slotMinutes: number };
+
+function checkWindows(windows: Windowed[], path: (string | number)[], ctx: z.RefinementCtx) {
+  const sorted = windows.map((w, i) => ({ ...w, i })).sort((a, b) => minutesOf(a.start) - minutesOf(b.start));
+  for (const [n, w] of sorted.entries()) {
+    if (minutesOf(w.end) - minutesOf(w.start) < w.slotMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, w.i, 'end'],
+        message: 'the window must be at least one slot long',
+      });
+    }
+    const next = sorted[n + 1];
+    if (next && minutesOf(next.start) < minutesOf(w.end)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, next.i, 'start'],
+        message: 'windows on the same day must not overlap',
+      });
+    }
+  }
+}
+
+export const scheduleBody = z
+  .strictObject({
+    timezone: timezoneSchema,
+    rules: z.array(rule).max(100),
+    overrides: z.array(override).max(400).default([]),
+    bufferMinutes: z.number().int().min(0).max(240).default(0),
+    minNoticeMinutes: z.number().int().min(0).max(43_200).default(0),
+    horizonDays: z.number().int().min(1).max(90).default(30),
+  })
+  .superRefine((body, ctx) => {
+    for (let weekday = 1; weekday <= 7; weekday++) {
+      const rules = body.rules.map((r, i) => ({ ...r, i })).filter((r) => r.weekday === weekday);
+      checkWindows(rules, ['rules'], ctx);
+    }
+    for (const [date, entries] of Map.groupBy(
+      body.overrides.map((o, i) => ({ ...o, i })),
+      (o) => o.date,
+    )) {
+      if (entries.some((e) => e.unavailable) && entries.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['overrides', entries[0]!.i],
+          message: `${date} is both unavailable and has hours`,
+        });
+      }
+      checkWindows(
+        entries.filter((e): e is typeof e & Windowed => !e.unavailable),
+        ['overrides'],
+        ctx,
+      );
+    }
+  });
+export type ScheduleInput = z.infer<typeof scheduleBody>;
+
+export const slotSchema = z.object({
+  id: z.uuid(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  mode: z.string(),
+  status: z.enum(['open', 'held', 'booked', 'blocked']),
+});
+
+export const newSlotsBody = z.strictObject({
+  slots: z
+    .array(
+      z.strictObject({
+        startsAt: z.iso.datetime({ offset: true }),
+        endsAt: z.iso.datetime({ offset: true }),
+        mode: modeSchema,
+      }),
+    )
+    .min(1)
+    .max(100),
+});
+
+export const slotRangeQuery = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});

@@ -1,0 +1,251 @@
+import {
+  AppError,
+  type AuthContext,
+  conflict,
+  notFound,
+  type RequestMeta,
+  SYSTEM,
+} from '../../http/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
+import type { ConsultationMode, SlotRow } from '../../platform/db/schema.ts';
+import type { AuditService } from '../audit/service.ts';
+import type { DoctorService } from '../doctors/service.ts';
+import { type SlotEvent, type SlotFeed, type SlotView, toSlotView } from './live.ts';
+import { type PlannedSlot, planSlots } from './plan.ts';
+import * as repo from './repo.ts';
+import type { ScheduleInput } from './schemas.ts';
+
+export interface AvailabilityDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  doctors: DoctorService;
+  feed: SlotFeed;
+}
+
+const DAY_MS = 86_400_000;
+const MAX_RANGE_DAYS = 31;
+
+const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+
+function modeNotOffered(modes: readonly ConsultationMode[], wanted: ConsultationMode[]) {
+  const missing = [...new Set(wanted.filter((m) => !modes.includes(m)))];
+  if (missing.length > 0) {
+    throw new AppError(
+      400,
+      'MODE_NOT_OFFERED',
+      `Your profile does not offer ${missing.join(', ')}; add it to your modes first`,
+    );
+  }
+}
+
+export function createAvailabilityService({ db, clock, audit, doctors, feed }: AvailabilityDeps) {
+  const updated = (rows: SlotRow[]): SlotEvent[] =>
+    rows.map((r) => ({ type: 'slot.updated', slot: toSlotView(r) }));
+  const removed = (rows: SlotRow[]): SlotEvent[] =>
+    rows.map((r) => ({ type: 'slot.removed', slot: toSlotView(r) }));
+
+  /** Brings one doctor's future slots in line with the stored schedule, inside `tx`. */
+  async function applySchedule(tx: Db, doctorId: string, schedule: repo.StoredSchedule) {
+    const now = clock.now();
+    const existing = await repo.futureSlots(tx, doctorId, now);
+    const plan = planSlots(
+      schedule,
+      existing.map((s) => ({
+        id: s.id,
+        startsAt: s.starts_at,
+        endsAt: s.ends_at,
+        mode: s.mode,
+        status: s.status,
+        source: s.source,
+      })),
+      now,
+    );
+    const gone = await repo.deleteOpenSlots(tx, doctorId, plan.remove);
+    const added = await repo.insertSlots(tx, doctorId, plan.add, 'schedule', now);
+    return { added, gone };
+  }
+
+  return {
+    async putSchedule(auth: AuthContext, input: ScheduleInput, meta: RequestMeta) {
+      const doctorId = auth.userId;
+      const schedule: repo.StoredSchedule = {
+        timezone: input.timezone,
+        rules: input.rules,
+        overrides: input.overrides,
+        bufferMinutes: input.bufferMinutes,
+        minNoticeMinutes: input.minNoticeMinutes,
+        horizonDays: input.horizonDays,
+      };
+      const { added, gone } = await db.transaction().execute(async (tx) => {
+        const doctor = await doctors.lockForChange(tx, doctorId);
+        modeNotOffered(doctor.modes, [
+          ...input.rules.map((r) => r.mode),
+          ...input.overrides.flatMap((o) => (o.unavailable ? [] : [o.mode])),
+        ]);
+        await repo.upsertSchedule(tx, doctorId, schedule, clock.now());
+        const result = await applySchedule(tx, doctorId, schedule);
+        await audit.record(tx, meta, {
+          action: 'schedule.updated',
+          entity: 'doctor',
+          entityId: doctorId,
+          details: {
+            added: result.added.length,
+            removed: result.gone.length,
+            rules: input.rules.length,
+            overrides: input.overrides.length,
+          },
+        });
+        return result;
+      });
+      await feed.changed(doctorId, [...removed(gone), ...updated(added)]);
+      return { schedule, added: added.length, removed: gone.length };
+    },
+
+    async getSchedule(auth: AuthContext) {
+      const schedule = await repo.findSchedule(db, auth.userId);
+      if (!schedule) throw notFound('Schedule');
+      return schedule;
+    },
+
+    /** The daily job: extends every schedule's horizon (and drops what a schedule no longer wants). */
+    async extendHorizons(): Promise<{ doctors: number; added: number; removed: number }> {
+      let added = 0;
+      let removedCount = 0;
+      const ids = await repo.scheduledDoctorIds(db);
+      for (const doctorId of ids) {
+        const result = await db.transaction().execute(async (tx) => {
+          await doctors.lockForChange(tx, doctorId);
+          const schedule = await repo.findSchedule(tx, doctorId);
+          if (!schedule) return { added: [], gone: [] };
+          const r = await applySchedule(tx, doctorId, schedule);
+          if (r.added.length + r.gone.length > 0) {
+            await audit.record(tx, SYSTEM, {
+              action: 'schedule.extended',
+              entity: 'doctor',
+              entityId: doctorId,
+              details: { added: r.added.length, removed: r.gone.length },
+            });
+          }
+          return r;
+        });
+        added += result.added.length;
+        removedCount += result.gone.length;
+        if (result.added.length + result.gone.length > 0)
+          await feed.changed(doctorId, [...removed(result.gone), ...updated(result.added)]);
+      }
+      return { doctors: ids.length, added, removed: removedCount };
+    },
+
+    async addSlots(
+      auth: AuthContext,
+      slots: Array<{ startsAt: string; endsAt: string; mode: ConsultationMode }>,
+      meta: RequestMeta,
+    ) {
+      const now = clock.now();
+      const planned: PlannedSlot[] = slots.map((s) => ({
+        startsAt: new Date(s.startsAt),
+        endsAt: new Date(s.endsAt),
+        mode: s.mode,
+      }));
+      planned.forEach((s, i) => {
+        const length = s.endsAt.getTime() - s.startsAt.getTime();
+        if (s.startsAt <= now) throw new AppError(400, 'SLOT_IN_PAST', `slots[${i}] starts in the past`);
+        if (length < 5 * 60_000 || length > 240 * 60_000) {
+          throw new AppError(400, 'VALIDATION_FAILED', `slots[${i}] must last between 5 and 240 minutes`, {
+            errors: [
+              { path: `body.slots.${i}.endsAt`, message: 'a slot lasts 5 to 240 minutes after it starts' },
+            ],
+          });
+        }
+      });
+      const rows = await db.transaction().execute(async (tx) => {
+        const doctor = await doctors.lockForChange(tx, auth.userId);
+        modeNotOffered(
+          doctor.modes,
+          planned.map((s) => s.mode),
+        );
+        let inserted: SlotRow[];
+        try {
+          inserted = await repo.insertSlots(tx, auth.userId, planned, 'manual', now);
+        } catch (error) {
+          if (sqlState(error) === SqlState.exclusionViolation) {
+            throw conflict('SLOT_OVERLAP', 'A slot overlaps another of your slots');
+          }
+          throw error;
+        }
+        await audit.record(tx, meta, {
+          action: 'slot.created',
+          entity: 'doctor',
+          entityId: auth.userId,
+          details: { slotIds: inserted.map((r) => r.id) },
+        });
+        return inserted;
+      });
+      await feed.changed(auth.userId, updated(rows));
+      return rows.map(toSlotView);
+    },
+
+    async deleteSlot(auth: AuthContext, slotId: string, meta: RequestMeta): Promise<void> {
+      const gone = await db.transaction().execute(async (tx) => {
+        await doctors.lockForChange(tx, auth.userId);
+        const slot = await repo.findSlot(tx, auth.userId, slotId);
+        if (!slot) throw notFound('Slot');
+        if (slot.status !== 'open')
+          throw conflict('SLOT_NOT_OPEN', `The slot is ${slot.status}; only open slots can be deleted`);
+        const deleted = await repo.deleteOpenSlots(tx, auth.userId, [slotId]);
+        await audit.record(tx, meta, {
+          action: 'slot.deleted',
+          entity: 'slot',
+          entityId: slotId,
+          details: { doctorId: auth.userId },
+        });
+        return deleted;
+      });
+      await feed.changed(auth.userId, removed(gone));
+    },
+
+    /** Open, bookable slots (future, past the notice period) of a visible doctor, cached per UTC day. */
+    async openSlots(
+      doctorId: string,
+      range: { from?: string | undefined; to?: string | undefined },
+      viewer: AuthContext | null,
+    ) {
+      const now = clock.now();
+      const from = range.from ? new Date(range.from) : now;
+      const to = range.to ? new Date(range.to) : new Date(from.getTime() + 7 * DAY_MS);
+      if (to <= from) throw new AppError(400, 'INVALID_RANGE', '`to` must be after `from`');
+      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
+        throw new AppError(400, 'RANGE_TOO_LARGE', `The range may span at most ${MAX_RANGE_DAYS} days`);
+      }
+      const doctor = await doctors.getVisible(doctorId, viewer);
+      const days: string[] = [];
+      for (let t = Date.parse(utcDay(from)); t < to.getTime(); t += DAY_MS) days.push(utcDay(new Date(t)));
+      const [notice, byDay] = await Promise.all([
+        feed.cached<number>(doctorId, ['notice'], async () => {
+          const schedule = await repo.findSchedule(db, doctorId);
+          return new Map([['notice', schedule?.minNoticeMinutes ?? 0]]);
+        }),
+        feed.cached<SlotView[]>(doctorId, days, async (missing) => {
+          const start = new Date(`${missing[0]}T00:00:00Z`);
+          const end = new Date(Date.parse(`${missing.at(-1)}T00:00:00Z`) + DAY_MS);
+          const result = new Map(missing.map((day) => [day, [] as SlotView[]]));
+          for (const row of await repo.openSlotsBetween(db, doctorId, start, end))
+            result.get(utcDay(row.starts_at))?.push(toSlotView(row));
+          return result;
+        }),
+      ]);
+      const earliest = now.getTime() + (notice.get('notice') ?? 0) * 60_000;
+      const items = days
+        .flatMap((day) => byDay.get(day) ?? [])
+        .filter((s) => {
+          const start = Date.parse(s.startsAt);
+          return start >= from.getTime() && start < to.getTime() && start > earliest;
+        });
+      return { doctorId, timezone: doctor.timezone, items };
+    },
+  };
+}
+
+export type AvailabilityService = ReturnType<typeof createAvailabilityService>;

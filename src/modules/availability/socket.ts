@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { DoctorService } from '../doctors/service.ts';
+import type { SlotFeed } from './live.ts';
+
+const HEARTBEAT_MS = 25_000;
+
+/**
+ * WS /api/v1/ws/availability?doctorId= — pushes `{type: 'slot.updated' | 'slot.removed', slot}` for
+ * every change to that doctor's slots, from any API instance (pub/sub). The server sends
+ * `{type: 'ready'}` once subscribed and `{type: 'heartbeat'}` (plus a ping frame) every 25 s;
+ * a client that stops answering pings is dropped. Unknown or unverified doctor: close code 4404.
+ */
+export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors: DoctorService }> = async (
+  app,
+  { feed, doctors },
+) => {
+  app.get(
+    '/ws/availability',
+    {
+      websocket: true,
+      schema: {
+        tags: ['availability'],
+        summary: 'Live slot changes of one doctor (WebSocket)',
+        querystring: z.strictObject({ doctorId: z.uuid() }),
+      },
+    },
+    async (socket, request) => {
+      const { doctorId } = request.query;
+      try {
+        await doctors.getVisible(doctorId, request.auth);
+      } catch {
+        socket.close(4404, 'doctor not found');
+        return;
+      }
+      const send = (message: unknown) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      };
+      const unsubscribe = await feed.subscribe(doctorId, send);
+      let alive = true;
+      socket.on('pong', () => {
+        alive = true;
+      });
+      const heartbeat = setInterval(() => {
+        if (!alive) {
+          socket.terminate();
+          return;
+        }
+        alive = false;
+        socket.ping();
+        send({ type: 'heartbeat', at: new Date().toISOString() });
+      }, HEARTBEAT_MS);
+      socket.on('close', () => {
+        clearInterval(heartbeat);
+        void unsubscribe();
+      });
+      if (socket.readyState !== socket.OPEN) {
+        clearInterval(heartbeat);
+        await unsubscribe();
+        return;
+      }
+      send({ type: 'ready', doctorId });
+    },
+  );
+};

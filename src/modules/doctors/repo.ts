@@ -1,0 +1,166 @@
+import { type Expression, type Insertable, type SqlBool, sql } from 'kysely';
+import type { Db } from '../../platform/db/index.ts';
+import type { DoctorsTable } from '../../platform/db/schema.ts';
+
+const columns = [
+  'd.user_id',
+  'u.name',
+  'd.registration_number',
+  'd.council',
+  'd.specializations',
+  'd.languages',
+  'd.fee_minor',
+  'd.currency',
+  'd.modes',
+  'd.bio',
+  'd.timezone',
+  'd.experience_years',
+  'd.rating_avg',
+  'd.rating_count',
+  'd.verification_status',
+] as const;
+
+function baseQuery(db: Db) {
+  return db.selectFrom('doctors as d').innerJoin('users as u', 'u.id', 'd.user_id').select(columns);
+}
+
+export type DoctorView = Awaited<ReturnType<ReturnType<typeof baseQuery>['executeTakeFirstOrThrow']>>;
+
+export function findDoctor(db: Db, id: string): Promise<DoctorView | undefined> {
+  return baseQuery(db).where('d.user_id', '=', id).executeTakeFirst();
+}
+
+/** Serialises every change to one doctor's profile, schedule and slots. */
+export function lockDoctor(db: Db, id: string) {
+  return db
+    .selectFrom('doctors')
+    .select(['user_id', 'registration_number', 'council', 'verification_status', 'timezone', 'modes'])
+    .where('user_id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findUserName(db: Db, id: string): Promise<string | undefined> {
+  return (await db.selectFrom('users').select('name').where('id', '=', id).executeTakeFirst())?.name;
+}
+
+export type ProfileColumns = Required<
+  Pick<
+    Insertable<DoctorsTable>,
+    | 'registration_number'
+    | 'council'
+    | 'specializations'
+    | 'languages'
+    | 'fee_minor'
+    | 'currency'
+    | 'modes'
+    | 'bio'
+    | 'timezone'
+    | 'experience_years'
+    | 'search_text'
+    | 'updated_at'
+  >
+>;
+
+export async function upsertProfile(
+  db: Db,
+  id: string,
+  profile: ProfileColumns,
+  verification: 'keep' | 'reset',
+): Promise<void> {
+  await db
+    .insertInto('doctors')
+    .values({ user_id: id, ...profile })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet({
+        ...profile,
+        ...(verification === 'reset'
+          ? { verification_status: 'pending', verified_at: null, verified_by: null }
+          : {}),
+      }),
+    )
+    .execute();
+}
+
+export async function setVerification(
+  db: Db,
+  id: string,
+  v: { status: 'verified' | 'rejected'; reason: string | null; by: string; at: Date },
+): Promise<void> {
+  await db
+    .updateTable('doctors')
+    .set({
+      verification_status: v.status,
+      verification_reason: v.reason,
+      verified_by: v.by,
+      verified_at: v.at,
+      updated_at: v.at,
+    })
+    .where('user_id', '=', id)
+    .execute();
+}
+
+export interface SearchFilter {
+  specialization?: string | undefined;
+  language?: string | undefined;
+  mode?: string | undefined;
+  minFee?: number | undefined;
+  maxFee?: number | undefined;
+  q?: string | undefined;
+  availableOn?: string | undefined;
+  now: Date;
+  sort: 'relevance' | 'rating' | 'fee';
+  /** Keyset position: [score | rating | fee, id] of the last row of the previous page. */
+  after?: [string | number, string] | undefined;
+  limit: number;
+}
+
+/** Verified doctors only; every filter is served by a partial index on verified rows. */
+export function searchQuery(db: Db, f: SearchFilter) {
+  const score = f.q
+    ? sql<number>`(ts_rank(d.search_tsv, websearch_to_tsquery('simple', ${f.q})) + word_similarity(${f.q}, d.search_text))::float8`
+    : sql<number>`0::float8`;
+  let q = baseQuery(db).select(score.as('score')).where('d.verification_status', '=', 'verified');
+  if (f.specialization) q = q.where(sql<SqlBool>`d.specializations @> ARRAY[${f.specialization}]::text[]`);
+  if (f.language) q = q.where(sql<SqlBool>`d.languages @> ARRAY[${f.language}]::text[]`);
+  if (f.mode) q = q.where(sql<SqlBool>`d.modes @> ARRAY[${f.mode}]::text[]`);
+  if (f.minFee !== undefined) q = q.where('d.fee_minor', '>=', f.minFee);
+  if (f.maxFee !== undefined) q = q.where('d.fee_minor', '<=', f.maxFee);
+  if (f.q) {
+    q = q.where(
+      sql<SqlBool>`(d.search_tsv @@ websearch_to_tsquery('simple', ${f.q}) OR ${f.q} <% d.search_text)`,
+    );
+  }
+  if (f.availableOn) {
+    // "Has an open, bookable slot on date D" in the doctor's own time zone.
+    q = q.where(sql<SqlBool>`EXISTS (
+      SELECT 1 FROM slots s
+      WHERE s.doctor_id = d.user_id AND s.status = 'open'
+        AND s.starts_at >= (${f.availableOn}::date)::timestamp AT TIME ZONE d.timezone
+        AND s.starts_at < (${f.availableOn}::date + 1)::timestamp AT TIME ZONE d.timezone
+        AND s.starts_at > ${f.now}::timestamptz + make_interval(mins => coalesce(
+          (SELECT min_notice_minutes FROM doctor_schedules ds WHERE ds.doctor_id = d.user_id), 0)))`);
+  }
+  const [key, id] = f.after ?? [];
+  const keyset = (expr: Expression<unknown>, op: '<' | '>', cast: string): Expression<SqlBool> =>
+    sql<SqlBool>`(${expr}, d.user_id) ${sql.raw(op)} (${key}::${sql.raw(cast)}, ${id}::uuid)`;
+  switch (f.sort) {
+    case 'fee':
+      if (f.after) q = q.where(keyset(sql`d.fee_minor`, '>', 'int4'));
+      q = q.orderBy('d.fee_minor', 'asc').orderBy('d.user_id', 'asc');
+      break;
+    case 'rating':
+      if (f.after) q = q.where(keyset(sql`d.rating_avg`, '<', 'numeric'));
+      q = q.orderBy('d.rating_avg', 'desc').orderBy('d.user_id', 'desc');
+      break;
+    case 'relevance':
+      if (f.after) q = q.where(keyset(score, '<', 'float8'));
+      q = q.orderBy(score, 'desc').orderBy('d.user_id', 'desc');
+      break;
+  }
+  return q.limit(f.limit);
+}
+
+export function searchDoctors(db: Db, f: SearchFilter) {
+  return searchQuery(db, f).execute();
+}

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Role } from '../../config.ts';
+import { metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import * as s from './schemas.ts';
+import type { DoctorService } from './service.ts';
+
+export const doctorRoutes: FastifyPluginAsyncZod<{
+  doctors: DoctorService;
+  mfaRequiredRoles: readonly Role[];
+}> = async (app, { doctors, mfaRequiredRoles }) => {
+  const tags = ['doctors'];
+  const idParams = z.strictObject({ id: z.uuid() });
+
+  app.put(
+    '/doctors/me',
+    {
+      preHandler: requireRole(['doctor'], { mfaRequiredRoles }),
+      schema: {
+        tags,
+        summary: 'Create or update your doctor profile',
+        security: [{ bearer: [] }],
+        body: s.profileBody,
+        response: { 200: s.doctorSchema },
+      },
+    },
+    async (request) => doctors.upsertProfile(requireAuth(request), request.body, metaOf(request)),
+  );
+
+  app.get(
+    '/doctors',
+    {
+      schema: {
+        tags,
+        summary: 'Search verified doctors',
+        description:
+          'Filters combine with AND. `q` matches name, bio and specializations (full text, tolerant of typos). `availableOn` is a date in the doctor’s time zone with at least one open, bookable slot. Default sort: relevance with `q`, else rating.',
+        querystring: s.searchQuery,
+        response: { 200: z.object({ items: z.array(s.doctorSchema), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => doctors.search(request.query),
+  );
+
+  app.get(
+    '/doctors/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A verified doctor’s profile',
+        params: idParams,
+        response: { 200: s.doctorSchema },
+      },
+    },
+    async (request) => doctors.getVisible(request.params.id, request.auth),
+  );
+
+  app.post(
+    '/admin/doctors/:id/verify',
+    {
+      preHandler: requireRole(['admin'], { mfaRequiredRoles }),
+      schema: {
+        tags: ['admin', 'doctors'],
+        summary: 'Verify or reject a doctor',
+        security: [{ bearer: [] }],
+        params: idParams,
+        body: s.verifyBody,
+        response: { 200: s.doctorSchema },
+      },
+    },
+    async (request) => doctors.verify(request.params.id, request.body, metaOf(request)),
+  );
+};

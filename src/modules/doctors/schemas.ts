@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { isValidTimeZone } from '../availability/timezone.ts';
+import { COUNCILS, LANGUAGES, MODES, SPECIALIZATION_SLUGS } from './reference.ts';
+
+export const timezoneSchema = z
+  .string()
+  .max(64)
+  .refine(isValidTimeZone, 'must be an IANA time zone, e.g. Asia/Kolkata');
+export const modeSchema = z.enum(MODES);
+const specialization = z.enum(SPECIALIZATION_SLUGS as [string, ...string[]]);
+const language = z.enum(LANGUAGES);
+
+export const profileBody = z.strictObject({
+  registrationNumber: z.string().trim().min(1).max(64).nullable().optional(),
+  council: z.enum(COUNCILS).nullable().optional(),
+  specializations: z.array(specialization).max(14).default([]),
+  languages: z.array(language).max(14).default([]),
+  feeMinor: z.number().int().min(0).max(100_000_000),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+    .default('INR'),
+  modes: z.array(modeSchema).min(1).max(3),
+  bio: z.string().max(5000).default(''),
+  timezone: timezoneSchema,
+  experienceYears: z.number().int().min(0).max(80).default(0),
+});
+export type ProfileInput = z.infer<typeof profileBody>;
+
+export const doctorSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  registrationNumber: z.string().nullable(),
+  council: z.string().nullable(),
+  specializations: z.array(z.string()),
+  languages: z.array(z.string()),
+  feeMinor: z.number().int(),
+  currency: z.string(),
+  modes: z.array(z.string()),
+  bio: z.string(),
+  timezone: z.string(),
+  experienceYears: z.number().int(),
+  rating: z.object({ average: z.number(), count: z.number().int() }),
+  verificationStatus: z.enum(['pending', 'verified', 'rejected']),
+});
+
+export const verifyBody = z
+  .strictObject({
+    status: z.enum(['verified', 'rejected']),
+    reason: z.string().trim().min(1).max(1000).optional(),
+  })
+  .refine((b) => b.status !== 'rejected' || b.reason, {
+    message: 'a reason is required to reject',
+    path: ['reason'],
+  });
+
+export const searchQuery = z.strictObject({
+  specialization: specialization.optional(),
+  language: language.optional(),
+  mode: modeSchema.optional(),
+  minFee: z.coerce.number().int().min(0).optional(),
+  maxFee: z.coerce.number().int().min(0).optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+  availableOn: z.iso.date().optional(),
+  sort: z.enum(['relevance', 'rating', 'fee']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(500).optional(),
+});
+export type SearchQuery = z.infer<typeof searchQuery>;

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import {
+  AppError,
+  type AuthContext,
+  conflict,
+  decodeCursor,
+  encodeCursor,
+  notFound,
+  type RequestMeta,
+} from '../../http/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { AuditService } from '../audit/service.ts';
+import { SPECIALIZATION_NAMES } from './reference.ts';
+import * as repo from './repo.ts';
+import type { ProfileInput, SearchQuery } from './schemas.ts';
+
+export interface DoctorDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+}
+
+export function toDoctor(row: repo.DoctorView) {
+  return {
+    id: row.user_id,
+    name: row.name,
+    registrationNumber: row.registration_number,
+    council: row.council,
+    specializations: row.specializations,
+    languages: row.languages,
+    feeMinor: row.fee_minor,
+    currency: row.currency,
+    modes: row.modes,
+    bio: row.bio,
+    timezone: row.timezone,
+    experienceYears: row.experience_years,
+    rating: { average: Number(row.rating_avg), count: row.rating_count },
+    verificationStatus: row.verification_status,
+  };
+}
+export type Doctor = ReturnType<typeof toDoctor>;
+
+const cursorShape = z.tuple([z.union([z.string(), z.number()]), z.uuid()]);
+
+/** Whether `viewer` may see this doctor although it is not (yet) verified. */
+const privileged = (id: string, viewer: AuthContext | null) =>
+  viewer?.role === 'admin' || viewer?.userId === id;
+
+export function createDoctorService({ db, clock, audit }: DoctorDeps) {
+  async function load(tx: Db, id: string): Promise<Doctor> {
+    const row = await repo.findDoctor(tx, id);
+    if (!row) throw notFound('Doctor');
+    return toDoctor(row);
+  }
+
+  return {
+    async upsertProfile(auth: AuthContext, input: ProfileInput, meta: RequestMeta): Promise<Doctor> {
+      return db.transaction().execute(async (tx) => {
+        const existing = await repo.lockDoctor(tx, auth.userId);
+        const name = (await repo.findUserName(tx, auth.userId)) ?? '';
+        const registrationNumber = input.registrationNumber ?? null;
+        const council = input.council ?? null;
+        // A verified doctor who changes their registration goes back to review.
+        const reset =
+          existing?.verification_status === 'verified' &&
+          (existing.registration_number !== registrationNumber || existing.council !== council);
+        const specializationNames = input.specializations.map((s) => SPECIALIZATION_NAMES.get(s) ?? s);
+        await repo.upsertProfile(
+          tx,
+          auth.userId,
+          {
+            registration_number: registrationNumber,
+            council,
+            specializations: [...new Set(input.specializations)],
+            languages: [...new Set(input.languages)],
+            fee_minor: input.feeMinor,
+            currency: input.currency,
+            modes: [...new Set(input.modes)],
+            bio: input.bio,
+            timezone: input.timezone,
+            experience_years: input.experienceYears,
+            search_text: [name, ...specializationNames, input.bio].join(' '),
+            updated_at: clock.now(),
+          },
+          reset ? 'reset' : 'keep',
+        );
+        await audit.record(tx, meta, {
+          action: existing ? 'doctor.profile_updated' : 'doctor.profile_created',
+          entity: 'doctor',
+          entityId: auth.userId,
+          details: reset ? { verification: 'reset to pending' } : {},
+        });
+        return load(tx, auth.userId);
+      });
+    },
+
+    /** Verified doctors for everyone; others only for themselves and admins (404 otherwise). */
+    async getVisible(id: string, viewer: AuthContext | null): Promise<Doctor> {
+      const doctor = await load(db, id);
+      if (doctor.verificationStatus !== 'verified' && !privileged(id, viewer)) throw notFound('Doctor');
+      return doctor;
+    },
+
+    /** Inside a caller's transaction: locks the doctor's row so profile, schedule and slot changes run one at a time. */
+    async lockForChange(tx: Db, id: string) {
+      const row = await repo.lockDoctor(tx, id);
+      if (!row)
+        throw conflict('PROFILE_REQUIRED', 'Create your doctor profile first (PUT /api/v1/doctors/me)');
+      return { timezone: row.timezone, modes: row.modes, verified: row.verification_status === 'verified' };
+    },
+
+    async verify(
+      id: string,
+      input: { status: 'verified' | 'rejected'; reason?: string | undefined },
+      meta: RequestMeta,
+    ): Promise<Doctor> {
+      return db.transaction().execute(async (tx) => {
+        const row = await repo.lockDoctor(tx, id);
+        if (!row) throw notFound('Doctor');
+        if (input.status === 'verified' && !row.registration_number) {
+          throw conflict(
+            'REGISTRATION_NUMBER_REQUIRED',
+            'The doctor has no medical registration number to verify',
+          );
+        }
+        await repo.setVerification(tx, id, {
+          status: input.status,
+          reason: input.reason ?? null,
+          by: meta.actor?.id ?? '',
+          at: clock.now(),
+        });
+        await audit.record(tx, meta, {
+          action: input.status === 'verified' ? 'doctor.verified' : 'doctor.rejected',
+          entity: 'doctor',
+          entityId: id,
+          details: {
+            reason: input.reason ?? null,
+            registrationNumber: row.registration_number,
+            council: row.council,
+          },
+        });
+        return load(tx, id);
+      });
+    },
+
+    async search(query: SearchQuery): Promise<{ items: Doctor[]; nextCursor: string | null }> {
+      if (query.minFee !== undefined && query.maxFee !== undefined && query.minFee > query.maxFee) {
+        throw new AppError(400, 'VALIDATION_FAILED', 'minFee is greater than maxFee', {
+          errors: [{ path: 'querystring.minFee', message: 'must not exceed maxFee' }],
+        });
+      }
+      const sort = query.sort ?? (query.q ? 'relevance' : 'rating');
+      const after = query.cursor
+        ? decodeCursor(query.cursor, z.object({ s: z.literal(sort), k: cursorShape }))
+        : undefined;
+      const rows = await repo.searchDoctors(db, {
+        ...query,
+        sort,
+        now: clock.now(),
+        after: after?.k,
+        limit: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      const keyOf = (r: (typeof rows)[number]) =>
+        sort === 'fee' ? r.fee_minor : sort === 'rating' ? r.rating_avg : r.score;
+      return {
+        items: page.map(toDoctor),
+        nextCursor:
+          rows.length > query.limit && last
+            ? encodeCursor({ s: sort, k: [keyOf(last), last.user_id] })
+            : null,
+      };
+    },
+  };
+}
+
+export type DoctorService = ReturnType<typeof createDoctorService>;
