@@ -57,11 +57,9 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) =>
-      reply
-        .status(201)
-        .send({
-          items: await availability.addSlots(requireAuth(request), request.body.slots, metaOf(request)),
-        }),
+      reply.status(201).send({
+        items: await availability.addSlots(requireAuth(request), request.body.slots, metaOf(request)),
+      }),
   );
 
   app.delete(
