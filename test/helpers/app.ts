@@ -28,6 +28,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   captureLogs?: boolean;
   clockStart?: string;
+  /** A second API instance on the same PostgreSQL database and Redis prefix (postgres mode). */
+  shareWith?: TestApp;
 }
 
 /**
@@ -37,13 +39,20 @@ export interface TestAppOptions {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const mode = options.mode ?? 'postgres';
   const dataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-test-'));
-  const database = mode === 'postgres' ? await createTestDatabase() : undefined;
+  const shared = options.shareWith?.platform.config;
+  const database = mode === 'postgres' && !shared ? await createTestDatabase() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
     LOG_LEVEL: options.captureLogs ? 'trace' : 'silent',
     MIGRATE_ON_START: 'true',
+    // Tests sign up many users from one address; the rate-limit tests set their own limits.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    RATE_LIMIT_PER_MINUTE: '100000',
     ...(database ? { DATABASE_URL: database.url, REDIS_URL, REDIS_KEY_PREFIX: `${uniqueName('t')}:` } : {}),
+    ...(shared?.databaseUrl
+      ? { DATABASE_URL: shared.databaseUrl, REDIS_URL, REDIS_KEY_PREFIX: shared.redisKeyPrefix }
+      : {}),
     ...options.env,
   });
   const logs: string[] = [];
@@ -53,7 +62,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       done();
     },
   });
-  const clock = new ManualClock(options.clockStart ?? new Date().toISOString());
+  const clock = options.shareWith?.clock ?? new ManualClock(options.clockStart ?? new Date().toISOString());
   const platform = await createPlatform(config, {
     clock,
     logger: createLogger(config.logLevel, sink),
@@ -117,3 +126,53 @@ export async function signUp(t: TestApp, role: 'patient' | 'doctor' | 'admin' = 
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export interface DoctorProfile {
+  registrationNumber?: string | null;
+  council?: string | null;
+  specializations?: string[];
+  languages?: string[];
+  feeMinor?: number;
+  modes?: string[];
+  bio?: string;
+  timezone?: string;
+  experienceYears?: number;
+}
+
+/** A doctor with a profile, verified by `admin` unless `verified` is false. */
+export async function createDoctor(
+  t: TestApp,
+  admin: Account,
+  profile: DoctorProfile = {},
+  verified = true,
+): Promise<Account> {
+  const doctor = await signUp(t, 'doctor');
+  const res = await t.inject({
+    method: 'PUT',
+    url: '/api/v1/doctors/me',
+    headers: bearer(doctor.accessToken),
+    payload: {
+      registrationNumber: 'NCISM-12345',
+      council: 'NCISM',
+      specializations: ['kayachikitsa'],
+      languages: ['hi', 'en'],
+      feeMinor: 50000,
+      modes: ['video', 'audio', 'chat'],
+      bio: 'Ayurveda physician',
+      timezone: 'Asia/Kolkata',
+      experienceYears: 10,
+      ...profile,
+    },
+  });
+  if (res.statusCode !== 200) throw new Error(`profile failed: ${res.statusCode} ${res.body}`);
+  if (verified) {
+    const v = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/doctors/${doctor.id}/verify`,
+      headers: bearer(admin.accessToken),
+      payload: { status: 'verified' },
+    });
+    if (v.statusCode !== 200) throw new Error(`verify failed: ${v.statusCode} ${v.body}`);
+  }
+  return doctor;
+}

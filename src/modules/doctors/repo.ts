@@ -161,6 +161,17 @@ export function searchQuery(db: Db, f: SearchFilter) {
   return q.limit(f.limit);
 }
 
+/**
+ * Runs `work` with search settings: word similarity from 0.4 (a typo in a short name, e.g.
+ * "Shrma" for "Sharma", scores 0.44; PostgreSQL's default of 0.6 would miss it).
+ */
+export function withSearchSettings<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SET LOCAL pg_trgm.word_similarity_threshold = 0.4`.execute(tx);
+    return work(tx);
+  });
+}
+
 export function searchDoctors(db: Db, f: SearchFilter) {
-  return searchQuery(db, f).execute();
+  return f.q ? withSearchSettings(db, (tx) => searchQuery(tx, f).execute()) : searchQuery(db, f).execute();
 }
