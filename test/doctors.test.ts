@@ -236,7 +236,9 @@ describe('search', () => {
           )
           .map((s) => s.id);
         if (f.minFee !== undefined && f.maxFee !== undefined && f.minFee > f.maxFee) return;
-        const query = new URLSearchParams(Object.entries(f).map(([k, v]): [string, string] => [k, String(v)])).toString();
+        const query = new URLSearchParams(
+          Object.entries(f).map(([k, v]): [string, string] => [k, String(v)]),
+        ).toString();
         expect(await walk(query, limit)).toEqual(expected);
       }),
       { numRuns: 40 },

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../src/http/index.ts';
 import { totpCodeAt } from '../src/modules/auth/totp.ts';
-import { bearer, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import { bearer, createDoctor, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import { connectWs } from './helpers/ws.ts';
 
 // The same product on PGlite with in-process adapters: what `npm start` runs with nothing installed.
 describe('embedded mode', () => {
@@ -127,5 +128,58 @@ describe('embedded mode', () => {
     ).json();
     expect(report).toMatchObject({ ok: true, unsealed: 0, firstBadSeq: null });
     expect(report.checked).toBeGreaterThanOrEqual(160);
+  });
+
+  it('schedules slots, keeps one winner among overlapping inserts, and pushes live changes in-process', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const admin = await signUp(t, 'admin');
+    const doctor = await createDoctor(t, admin);
+    const schedule = await t.inject({
+      method: 'PUT',
+      url: '/api/v1/doctors/me/schedule',
+      headers: bearer(doctor.accessToken),
+      payload: {
+        timezone: 'Asia/Kolkata',
+        rules: [{ weekday: 1, start: '09:00', end: '11:00', slotMinutes: 30, mode: 'video' }],
+        horizonDays: 7,
+      },
+    });
+    expect(schedule.json()).toMatchObject({ added: 4, removed: 0 });
+
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (t.app.server.address() as { port: number }).port;
+    const ws = connectWs(`ws://127.0.0.1:${port}/api/v1/ws/availability?doctorId=${doctor.id}`);
+    await ws.next((m) => m.type === 'ready');
+
+    const base = Date.parse('2026-03-03T06:00:00Z');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        t.inject({
+          method: 'POST',
+          url: '/api/v1/doctors/me/slots',
+          headers: bearer(doctor.accessToken),
+          payload: {
+            slots: [
+              {
+                startsAt: new Date(base + i * 1000).toISOString(),
+                endsAt: new Date(base + i * 1000 + 1_800_000).toISOString(),
+                mode: 'video',
+              },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.statusCode === 409)).toHaveLength(49);
+    const created = await ws.next((m) => m.type === 'slot.updated');
+    expect(created).toMatchObject({ slot: { status: 'open', mode: 'video' } });
+
+    const slots = await t.inject({
+      method: 'GET',
+      url: `/api/v1/doctors/${doctor.id}/slots?from=2026-03-01T00:00:00Z&to=2026-03-08T00:00:00Z`,
+    });
+    expect(slots.json().items).toHaveLength(5);
+    ws.close();
   });
 });

@@ -127,6 +127,17 @@ export async function signUp(t: TestApp, role: 'patient' | 'doctor' | 'admin' = 
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** A new access token at the test clock's current time (tests move the clock past expiries). */
+export async function freshToken(t: TestApp, account: Account): Promise<string> {
+  const res = await t.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email: account.email, password: account.password },
+  });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  return res.json().accessToken;
+}
+
 export interface DoctorProfile {
   registrationNumber?: string | null;
   council?: string | null;
@@ -169,7 +180,7 @@ export async function createDoctor(
     const v = await t.inject({
       method: 'POST',
       url: `/api/v1/admin/doctors/${doctor.id}/verify`,
-      headers: bearer(admin.accessToken),
+      headers: bearer(await freshToken(t, admin)),
       payload: { status: 'verified' },
     });
     if (v.statusCode !== 200) throw new Error(`verify failed: ${v.statusCode} ${v.body}`);

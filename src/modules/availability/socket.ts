@@ -52,7 +52,10 @@ export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors
       }, HEARTBEAT_MS);
       socket.on('close', () => {
         clearInterval(heartbeat);
-        void unsubscribe();
+        // At shutdown pub/sub may already be closed; nothing is left to unsubscribe from then.
+        unsubscribe().catch((error: unknown) =>
+          request.log.debug({ err: error }, 'unsubscribe after close failed'),
+        );
       });
       if (socket.readyState !== socket.OPEN) {
         clearInterval(heartbeat);
