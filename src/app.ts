@@ -12,13 +12,20 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { registerAuthentication, registerErrorHandling, tooManyRequests } from './http/index.ts';
+import {
+  createIdempotency,
+  registerAuthentication,
+  registerErrorHandling,
+  tooManyRequests,
+} from './http/index.ts';
+import { appointmentRoutes } from './modules/appointments/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { availabilityRoutes } from './modules/availability/routes.ts';
 import { availabilitySocket } from './modules/availability/socket.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { paymentRoutes } from './modules/payments/routes.ts';
 import type { Platform } from './platform/platform.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -85,6 +92,9 @@ export async function buildApp(platform: Platform): Promise<App> {
   }
 
   registerAuthentication(base, services.tokens.verifyAccessToken);
+  const idempotency = createIdempotency(services.idempotencyStore, platform.clock);
+  base.decorateRequest('idempotency', null);
+  base.addHook('onSend', idempotency.onSend);
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
@@ -139,6 +149,17 @@ export async function buildApp(platform: Platform): Promise<App> {
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
       await api.register(availabilitySocket, { feed: services.feed, doctors: services.doctors });
+      await api.register(appointmentRoutes, {
+        appointments: services.appointments,
+        idempotency,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(paymentRoutes, {
+        payments: services.payments,
+        appointments: services.appointments,
+        sandbox: services.sandbox,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
     },
     { prefix: '/api/v1' },
   );

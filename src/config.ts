@@ -46,6 +46,12 @@ const envSchema = z.object({
     .default([]),
   PAYMENT_PROVIDER: z.enum(['sandbox', 'razorpay']).default('sandbox'),
   BOOKING_HOLD_SECONDS: int(30, 86_400).default(600),
+  CANCELLATION_FULL_REFUND_HOURS: int(0, 720).default(24),
+  LATE_CANCELLATION_REFUND_PERCENT: int(0, 100).default(0),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(8).optional(),
+  RAZORPAY_API_URL: url(['https:', 'http:']).default('https://api.razorpay.com/v1'),
+  RAZORPAY_KEY_ID: z.string().optional(),
+  RAZORPAY_KEY_SECRET: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
   AUTH_RATE_LIMIT_PER_MINUTE: int(1).default(30),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1).default(5),
@@ -84,7 +90,13 @@ export interface Config {
   bootstrapAdmin: { email: string; password: string } | undefined;
   mfaRequiredRoles: Role[];
   paymentProvider: 'sandbox' | 'razorpay';
+  payments: {
+    /** Signs gateway webhooks (Razorpay's webhook secret; the sandbox signs the same way). */
+    webhookSecret: string;
+    razorpay: { apiUrl: string; keyId: string; keySecret: string };
+  };
   bookingHoldSeconds: number;
+  cancellation: { fullRefundHours: number; lateRefundPercent: number };
   rateLimit: {
     perMinute: number;
     authPerMinute: number;
@@ -130,6 +142,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL/BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
   }
+  if (e.PAYMENT_PROVIDER === 'razorpay') {
+    for (const name of ['RAZORPAY_KEY_ID', 'RAZORPAY_KEY_SECRET', 'PAYMENT_WEBHOOK_SECRET'] as const) {
+      if (!e[name]) problems.push(`${name}: required when PAYMENT_PROVIDER=razorpay`);
+    }
+  }
   if (e.AUDIT_CHECKPOINT_STORE === 'redis' && !e.REDIS_URL) {
     problems.push('AUDIT_CHECKPOINT_STORE: redis needs REDIS_URL');
   }
@@ -160,7 +177,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     mfaRequiredRoles: e.MFA_REQUIRED_ROLES,
     paymentProvider: e.PAYMENT_PROVIDER,
+    payments: {
+      webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? 'sandbox-webhook-secret',
+      razorpay: {
+        apiUrl: e.RAZORPAY_API_URL,
+        keyId: e.RAZORPAY_KEY_ID ?? '',
+        keySecret: e.RAZORPAY_KEY_SECRET ?? '',
+      },
+    },
     bookingHoldSeconds: e.BOOKING_HOLD_SECONDS,
+    cancellation: {
+      fullRefundHours: e.CANCELLATION_FULL_REFUND_HOURS,
+      lateRefundPercent: e.LATE_CANCELLATION_REFUND_PERCENT,
+    },
     rateLimit: {
       perMinute: e.RATE_LIMIT_PER_MINUTE,
       authPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,

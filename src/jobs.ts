@@ -1,13 +1,57 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { IDEMPOTENCY_TTL_MS } from './http/index.ts';
 import { startPeriodic } from './platform/periodic.ts';
 import type { Services } from './services.ts';
 
 const DAY_MS = 86_400_000;
 
+/** What the outbox's topics do when the queue delivers them. */
+export function registerJobHandlers(services: Services, log: Logger) {
+  const { queue } = services;
+  queue.process('payment.create_order', async (data) => {
+    await services.payments.ensureGatewayOrder((data as { paymentId: string }).paymentId);
+  });
+  queue.process('payment.refund', async (data) => {
+    await services.payments.executeRefund((data as { paymentId: string }).paymentId);
+  });
+  // Notifications (e-mail, SMS) subscribe to these; until then they are acknowledged and logged.
+  for (const topic of [
+    'appointment.created',
+    'appointment.confirmed',
+    'appointment.cancelled',
+    'appointment.rescheduled',
+    'appointment.expired',
+    'appointment.started',
+    'appointment.completed',
+    'appointment.no_show',
+  ]) {
+    queue.process(topic, async (data) => {
+      log.debug({ topic, data }, 'event delivered');
+    });
+  }
+}
+
 /** Background work: in the worker, or inside the API process in embedded mode. */
 export function startBackgroundJobs(services: Services, config: Config, log: Logger) {
+  registerJobHandlers(services, log);
   const jobs = [
+    startPeriodic('outbox relay', () => services.outbox.relay(), { intervalMs: 250, firstDelayMs: 250, log }),
+    startPeriodic('hold expiry', () => services.appointments.expireHolds(), {
+      intervalMs: 2_000,
+      firstDelayMs: 1_000,
+      log,
+    }),
+    startPeriodic(
+      'idempotency key expiry',
+      () => services.idempotencyStore.expire(new Date(Date.now() - IDEMPOTENCY_TTL_MS)),
+      { intervalMs: 3_600_000, firstDelayMs: 60_000, log },
+    ),
+    startPeriodic('outbox pruning', () => services.outbox.prune(7 * DAY_MS), {
+      intervalMs: DAY_MS,
+      firstDelayMs: 120_000,
+      log,
+    }),
     startPeriodic('audit sealing', () => services.audit.seal(), {
       intervalMs: config.audit.sealIntervalMs,
       log,

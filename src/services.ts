@@ -1,3 +1,4 @@
+import { createAppointmentService } from './modules/appointments/service.ts';
 import {
   type CheckpointStore,
   fileCheckpointStore,
@@ -10,6 +11,12 @@ import { createTokenService } from './modules/auth/tokens.ts';
 import { createSlotFeed } from './modules/availability/live.ts';
 import { createAvailabilityService } from './modules/availability/service.ts';
 import { createDoctorService } from './modules/doctors/service.ts';
+import { createOutbox } from './modules/outbox/service.ts';
+import type { PaymentProvider } from './modules/payments/provider.ts';
+import { razorpayProvider } from './modules/payments/razorpay.ts';
+import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
+import { createPaymentService } from './modules/payments/service.ts';
+import { createIdempotencyStore } from './platform/idempotency-store.ts';
 import type { Platform } from './platform/platform.ts';
 
 /** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
@@ -58,7 +65,40 @@ export function createServices(platform: Platform) {
   const doctors = createDoctorService({ db, clock, audit });
   const feed = createSlotFeed(platform.kv, logger);
   const availability = createAvailabilityService({ db, clock, audit, doctors, feed });
-  return { audit, tokens, auth, doctors, feed, availability };
+  const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
+  const sandbox: SandboxProvider | null =
+    config.paymentProvider === 'sandbox' ? sandboxProvider(config.payments.webhookSecret) : null;
+  const provider: PaymentProvider =
+    sandbox ??
+    razorpayProvider({ ...config.payments.razorpay, webhookSecret: config.payments.webhookSecret });
+  const payments = createPaymentService({ db, clock, provider, outbox, metrics, logger });
+  const appointments = createAppointmentService({
+    db,
+    clock,
+    locks: platform.kv.locks,
+    audit,
+    outbox,
+    payments,
+    feed,
+    metrics,
+    logger,
+    settings: { holdSeconds: config.bookingHoldSeconds, ...config.cancellation },
+  });
+  const idempotencyStore = createIdempotencyStore(db);
+  return {
+    audit,
+    tokens,
+    auth,
+    doctors,
+    feed,
+    availability,
+    outbox,
+    queue: platform.kv.queue,
+    sandbox,
+    payments,
+    appointments,
+    idempotencyStore,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,4 +1,5 @@
 export * from './auth.ts';
 export * from './context.ts';
 export * from './errors.ts';
+export * from './idempotency.ts';
 export * from './pagination.ts';

@@ -19,6 +19,29 @@ export function createMetrics() {
       labelNames: ['event'] as const,
       registers: [registry],
     }),
+    bookingAttempts: new Counter({
+      name: 'booking_attempts_total',
+      help: 'Booking attempts by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    bookingDuration: new Histogram({
+      name: 'booking_duration_seconds',
+      help: 'Time to decide a booking (claim, insert, commit)',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    holdsExpired: new Counter({
+      name: 'holds_expired_total',
+      help: 'Unpaid holds expired',
+      registers: [registry],
+    }),
+    payments: new Counter({
+      name: 'payments_total',
+      help: 'Payment events by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     auditSealed: new Counter({
       name: 'audit_rows_sealed_total',
       help: 'Audit rows chained by the sealer',

@@ -38,7 +38,9 @@ export interface TestAppOptions {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const mode = options.mode ?? 'postgres';
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-test-'));
+  // Instances of one deployment share their keys (DATA_DIR holds them in development).
+  const dataDir =
+    options.shareWith?.platform.config.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'amrutam-test-')));
   const shared = options.shareWith?.platform.config;
   const database = mode === 'postgres' && !shared ? await createTestDatabase() : undefined;
   const config = loadConfig({
@@ -82,7 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await app.close();
       await platform.close();
       await database?.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.shareWith) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -186,4 +188,38 @@ export async function createDoctor(
     if (v.statusCode !== 200) throw new Error(`verify failed: ${v.statusCode} ${v.body}`);
   }
   return doctor;
+}
+
+/**
+ * Many patients at once, without paying argon2 for each: rows inserted directly, tokens minted
+ * by the app's own token service (what login would return).
+ */
+export async function quickPatients(
+  t: TestApp,
+  n: number,
+): Promise<Array<{ id: string; accessToken: string }>> {
+  const prefix = uniqueName('qp');
+  const rows = await t.platform.db
+    .insertInto('users')
+    .values(
+      Array.from({ length: n }, (_, i) => ({
+        email: `${prefix}.${i}@example.test`,
+        password_hash: 'not-a-login-account',
+        role: 'patient' as const,
+        name: `Patient ${i}`,
+        phone: null,
+        mfa_secret: null,
+        mfa_pending_secret: null,
+        mfa_last_step: null,
+        updated_at: t.clock.now(),
+      })),
+    )
+    .returning('id')
+    .execute();
+  return Promise.all(
+    rows.map(async ({ id }) => ({
+      id,
+      accessToken: await t.services.tokens.issueAccessToken({ id, role: 'patient' }, id, false),
+    })),
+  );
 }

@@ -109,7 +109,84 @@ export interface SlotsTable {
   updated_at: Timestamp;
 }
 
+export type AppointmentStatus =
+  | 'pending_payment'
+  | 'confirmed'
+  | 'in_progress'
+  | 'completed'
+  | 'cancelled'
+  | 'expired'
+  | 'no_show';
+export type PaymentStatus = 'created' | 'pending' | 'failed' | 'captured' | 'refund_pending' | 'refunded';
+
+export interface AppointmentsTable {
+  id: Generated<string>;
+  slot_id: string | null;
+  doctor_id: string;
+  patient_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  mode: ConsultationMode;
+  reason: string | null;
+  status: AppointmentStatus;
+  hold_expires_at: Timestamp | null;
+  fee_minor: number;
+  currency: string;
+  cancelled_by: 'patient' | 'doctor' | 'admin' | null;
+  cancel_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentsTable {
+  id: Generated<string>;
+  appointment_id: string;
+  amount_minor: number;
+  currency: string;
+  provider: string;
+  status: PaymentStatus;
+  provider_order_id: string | null;
+  provider_payment_id: string | null;
+  refund_amount_minor: Generated<number>;
+  provider_refund_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentEventsTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  received_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  fingerprint: string;
+  state: 'in_progress' | 'completed';
+  locked_until: Timestamp | null;
+  response_status: number | null;
+  response_type: string | null;
+  response_body: string | null;
+  created_at: Timestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  topic: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+  available_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
 export interface Database {
+  appointments: AppointmentsTable;
+  payments: PaymentsTable;
+  payment_events: PaymentEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
   doctors: DoctorsTable;
   doctor_schedules: DoctorSchedulesTable;
   slots: SlotsTable;
@@ -125,3 +202,6 @@ export type AuditLogRow = Selectable<AuditLogsTable>;
 export type DoctorRow = Selectable<DoctorsTable>;
 export type SlotRow = Selectable<SlotsTable>;
 export type ScheduleRow = Selectable<DoctorSchedulesTable>;
+export type AppointmentRow = Selectable<AppointmentsTable>;
+export type PaymentRow = Selectable<PaymentsTable>;
+export type OutboxRow = Selectable<OutboxTable>;

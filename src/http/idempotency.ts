@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { canonicalJson } from '../platform/canonical-json.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { Db } from '../platform/db/index.ts';
+import type { IdempotencyStore } from '../platform/idempotency-store.ts';
+import { requireAuth } from './auth.ts';
+import { AppError, conflict } from './errors.ts';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const LEASE_MS = 30_000;
+const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
+
+/** Method, path and canonical body: the same request whatever its field order or whitespace. */
+export function fingerprintOf(method: string, url: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${url.split('?')[0]} ${canonicalJson(body ?? null)}`)
+    .digest('hex');
+}
+
+/** Lets a service record the answer inside its own transaction, so a crash after commit can't lose it. */
+export interface IdempotencyHandle {
+  complete(tx: Db, status: number, body: unknown): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: { userId: string; key: string; handle: IdempotencyHandle } | null;
+  }
+}
+
+// Answers that are the client's to fix or retry: not stored, the key is given back.
+function isReplayable(status: number, payload: unknown): boolean {
+  if (status === 401 || status === 403 || status === 429 || status >= 500) return false;
+  if (status === 400 && typeof payload === 'string' && payload.includes('"VALIDATION_FAILED"')) return false;
+  return true;
+}
+
+/**
+ * Opt-in idempotency for write routes: `preHandler: idempotent` (after authentication; schema
+ * validation has already run, so invalid bodies never consume a key). Same key + same request →
+ * the stored answer with `Idempotent-Replayed: true`; same key + different request → 422; while
+ * the first is running → 409; missing key → 400. Keys are per user and kept 24 h.
+ */
+export function createIdempotency(store: IdempotencyStore, clock: Clock) {
+  const idempotent: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const auth = requireAuth(request);
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new AppError(
+        400,
+        'IDEMPOTENCY_KEY_REQUIRED',
+        'Send an Idempotency-Key header (e.g. a UUID) with this request',
+      );
+    }
+    if (!KEY_PATTERN.test(key))
+      throw new AppError(
+        400,
+        'IDEMPOTENCY_KEY_INVALID',
+        'Idempotency-Key must be 1–255 characters [A-Za-z0-9_.:-]',
+      );
+    const fingerprint = fingerprintOf(request.method, request.url, request.body);
+    const claim = await store.claim(auth.userId, key, fingerprint, clock.now(), LEASE_MS, IDEMPOTENCY_TTL_MS);
+    switch (claim.kind) {
+      case 'mismatch':
+        throw new AppError(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was used with a different request',
+        );
+      case 'in_progress':
+        throw conflict(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'A request with this Idempotency-Key is still being processed; retry shortly',
+        );
+      case 'replay':
+        reply.header('idempotent-replayed', 'true');
+        return reply.status(claim.response.status).type(claim.response.contentType).send(claim.response.body);
+      case 'claimed':
+        request.idempotency = {
+          userId: auth.userId,
+          key,
+          handle: {
+            complete: (tx, status, body) =>
+              store.complete(
+                auth.userId,
+                key,
+                { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) },
+                tx,
+              ),
+          },
+        };
+    }
+  };
+
+  /** onSend (registered once): stores the final answer, or gives the key back. */
+  async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    const claimed = request.idempotency;
+    if (!claimed) return payload;
+    request.idempotency = null;
+    if (isReplayable(reply.statusCode, payload) && typeof payload === 'string') {
+      const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
+      await store.complete(claimed.userId, claimed.key, {
+        status: reply.statusCode,
+        contentType,
+        body: payload,
+      });
+    } else {
+      await store.release(claimed.userId, claimed.key);
+    }
+    return payload;
+  }
+  return { idempotent, onSend };
+}
+
+export type Idempotency = ReturnType<typeof createIdempotency>;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { cursorSchema, limitSchema } from '../../http/index.ts';
+import { modeSchema } from '../doctors/schemas.ts';
+
+const statuses = [
+  'pending_payment',
+  'confirmed',
+  'in_progress',
+  'completed',
+  'cancelled',
+  'expired',
+  'no_show',
+] as const;
+
+export const bookBody = z.strictObject({
+  slotId: z.uuid(),
+  mode: modeSchema.optional(),
+  reason: z.string().trim().max(2000).optional(),
+});
+export const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
+export const rescheduleBody = z.strictObject({ slotId: z.uuid() });
+export const idParams = z.strictObject({ id: z.uuid() });
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe('Required: a unique key per intended operation (e.g. a UUID), kept 24 h'),
+});
+
+export const listQuery = z.strictObject({
+  status: z.enum(statuses).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+export const cursorShape = z.object({ t: z.iso.datetime(), id: z.uuid() });
+
+export const paymentSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(['created', 'pending', 'failed', 'captured', 'refund_pending', 'refunded']),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  providerOrderId: z.string().nullable(),
+  refundedMinor: z.number().int(),
+});
+
+export const appointmentSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(statuses),
+  slotId: z.uuid().nullable(),
+  doctorId: z.uuid(),
+  patientId: z.uuid(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  mode: z.string(),
+  reason: z.string().nullable(),
+  holdExpiresAt: z.string().nullable(),
+  feeMinor: z.number().int(),
+  currency: z.string(),
+  cancelledBy: z.string().nullable(),
+  cancelReason: z.string().nullable(),
+  payment: paymentSchema.nullable(),
+  createdAt: z.string(),
+});
+
+export const cancelResponse = appointmentSchema.extend({
+  refund: z.object({ amountMinor: z.number().int(), status: z.enum(['pending', 'none']) }),
+});

@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { JobQueue } from '../../platform/kv.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+
+const BATCH = 100;
+
+/**
+ * Transactional outbox: a change and the jobs it implies commit together (`add` inside the
+ * caller's transaction). The relay moves committed rows to the job queue, using the row id as
+ * the job id so a re-delivery after a crash is deduplicated; if the queue is down the rows wait.
+ */
+export function createOutbox(deps: {
+  db: Db;
+  clock: Clock;
+  queue: JobQueue;
+  metrics: Metrics;
+  logger: Logger;
+}) {
+  const { db, clock, queue } = deps;
+  new Gauge({
+    name: 'outbox_lag_seconds',
+    help: 'Age of the oldest outbox row not yet handed to the job queue',
+    registers: [deps.metrics.registry],
+    async collect() {
+      const row = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.min('created_at').as('oldest'))
+        .where('sent_at', 'is', null)
+        .executeTakeFirst();
+      const oldest = row?.oldest as Date | null | undefined;
+      this.set(oldest ? Math.max(0, (clock.now().getTime() - new Date(oldest).getTime()) / 1000) : 0);
+    },
+  });
+
+  return {
+    async add(
+      tx: Db,
+      topic: string,
+      payload: Record<string, unknown>,
+      options: { delayMs?: number } = {},
+    ): Promise<void> {
+      const now = clock.now();
+      await tx
+        .insertInto('outbox')
+        .values({
+          topic,
+          payload: JSON.stringify(payload),
+          created_at: now,
+          available_at: new Date(now.getTime() + (options.delayMs ?? 0)),
+        })
+        .execute();
+    },
+
+    /** Hands due rows to the queue; safe to run in several processes at once. Returns how many went. */
+    async relay(): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const sent = await db.transaction().execute(async (tx) => {
+          const rows = await tx
+            .selectFrom('outbox')
+            .selectAll()
+            .where('sent_at', 'is', null)
+            .where('available_at', '<=', clock.now())
+            .orderBy('available_at')
+            .orderBy('created_at')
+            .limit(BATCH)
+            .forUpdate()
+            .skipLocked()
+            .execute();
+          for (const row of rows) await queue.enqueue(row.topic, row.payload, { jobId: row.id });
+          if (rows.length > 0) {
+            await tx
+              .updateTable('outbox')
+              .set({ sent_at: clock.now() })
+              .where(
+                'id',
+                'in',
+                rows.map((r) => r.id),
+              )
+              .execute();
+          }
+          return rows.length;
+        });
+        total += sent;
+        if (sent < BATCH) return total;
+      }
+    },
+
+    /** Sent rows older than `olderThanMs` are removed (the queue keeps its own history). */
+    async prune(olderThanMs: number): Promise<number> {
+      const result =
+        await sql`DELETE FROM outbox WHERE sent_at < ${new Date(clock.now().getTime() - olderThanMs)}`.execute(
+          db,
+        );
+      return Number(result.numAffectedRows ?? 0);
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { PaymentRow } from '../../platform/db/schema.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import type { Outbox } from '../outbox/service.ts';
+import type { PaymentProvider, WebhookEvent } from './provider.ts';
+import * as repo from './repo.ts';
+
+export interface PaymentView {
+  id: string;
+  status: PaymentRow['status'];
+  amountMinor: number;
+  currency: string;
+  providerOrderId: string | null;
+  refundedMinor: number;
+}
+
+export const toPaymentView = (p: PaymentRow): PaymentView => ({
+  id: p.id,
+  status: p.status,
+  amountMinor: p.amount_minor,
+  currency: p.currency,
+  providerOrderId: p.provider_order_id,
+  refundedMinor: p.refund_amount_minor,
+});
+
+// The inline call right after booking usually creates the gateway order; the job is the safety net.
+const ORDER_RETRY_DELAY_MS = 15_000;
+
+/** Payment rows and the gateway. Never called with a database transaction open across the network. */
+export function createPaymentService(deps: {
+  db: Db;
+  clock: Clock;
+  provider: PaymentProvider;
+  outbox: Outbox;
+  metrics: Metrics;
+  logger: Logger;
+}) {
+  const { db, clock, provider, outbox } = deps;
+  const count = (outcome: string) => deps.metrics.payments.inc({ outcome });
+
+  return {
+    provider,
+    toView: toPaymentView,
+    find: (id: string) => repo.findPayment(db, id),
+    forAppointment: (tx: Db, appointmentId: string) => repo.findPaymentForAppointment(tx, appointmentId),
+    forAppointments: (ids: string[]) => repo.paymentsForAppointments(db, ids),
+
+    /** Inside the booking transaction: the order row, and the job that creates the gateway order if the inline call fails. */
+    async createRow(
+      tx: Db,
+      appointment: { id: string; feeMinor: number; currency: string },
+    ): Promise<PaymentRow> {
+      const row = await repo.insertPayment(tx, {
+        appointmentId: appointment.id,
+        amountMinor: appointment.feeMinor,
+        currency: appointment.currency,
+        provider: provider.name,
+        now: clock.now(),
+      });
+      await outbox.add(tx, 'payment.create_order', { paymentId: row.id }, { delayMs: ORDER_RETRY_DELAY_MS });
+      return row;
+    },
+
+    /** Outside any transaction: creates the gateway order once. Returns the (possibly updated) row. */
+    async ensureGatewayOrder(paymentId: string): Promise<PaymentRow | undefined> {
+      const payment = await repo.findPayment(db, paymentId);
+      if (!payment || payment.provider_order_id) return payment;
+      const { orderId } = await provider.createOrder({
+        amountMinor: payment.amount_minor,
+        currency: payment.currency,
+        receipt: payment.id,
+      });
+      await repo.attachOrder(db, payment.id, orderId, clock.now());
+      return repo.findPayment(db, paymentId);
+    },
+
+    lockByOrder: (tx: Db, orderId: string) => repo.lockPaymentByOrder(tx, orderId),
+    lock: (tx: Db, id: string) => repo.lockPayment(tx, id),
+    recordEvent: (tx: Db, event: WebhookEvent) =>
+      repo.recordEvent(tx, provider.name, event.id, event.type, clock.now()),
+
+    async markCaptured(tx: Db, payment: PaymentRow, providerPaymentId: string): Promise<void> {
+      await repo.updatePayment(tx, payment.id, {
+        status: 'captured',
+        provider_payment_id: providerPaymentId,
+        updated_at: clock.now(),
+      });
+      count('captured');
+    },
+
+    async markFailed(tx: Db, payment: PaymentRow, providerPaymentId: string): Promise<void> {
+      await repo.updatePayment(tx, payment.id, {
+        status: 'failed',
+        provider_payment_id: providerPaymentId,
+        updated_at: clock.now(),
+      });
+      count('failed');
+    },
+
+    /** Inside a transaction: decide a refund; the job asks the gateway. */
+    async requestRefund(tx: Db, payment: PaymentRow, amountMinor: number, why: string): Promise<void> {
+      if (amountMinor <= 0 || !payment.provider_payment_id) return;
+      await repo.updatePayment(tx, payment.id, {
+        status: 'refund_pending',
+        refund_amount_minor: amountMinor,
+        updated_at: clock.now(),
+      });
+      await outbox.add(tx, 'payment.refund', { paymentId: payment.id, why });
+      count('refund_requested');
+    },
+
+    /** The refund job: asks the gateway once per payment and records the refund. */
+    async executeRefund(paymentId: string): Promise<void> {
+      const payment = await repo.findPayment(db, paymentId);
+      if (!payment || payment.status !== 'refund_pending' || !payment.provider_payment_id) return;
+      const { refundId } = await provider.refund({
+        paymentId: payment.provider_payment_id,
+        amountMinor: payment.refund_amount_minor,
+        receipt: payment.id,
+      });
+      await db
+        .updateTable('payments')
+        .set({ status: 'refunded', provider_refund_id: refundId, updated_at: clock.now() })
+        .where('id', '=', payment.id)
+        .where('status', '=', 'refund_pending')
+        .execute();
+      count('refunded');
+    },
+
+    async markRefunded(tx: Db, paymentId: string, refundId: string): Promise<void> {
+      await tx
+        .updateTable('payments')
+        .set({ status: 'refunded', provider_refund_id: refundId, updated_at: clock.now() })
+        .where('provider_payment_id', '=', paymentId)
+        .where('status', '=', 'refund_pending')
+        .execute();
+    },
+  };
+}
+
+export type PaymentService = ReturnType<typeof createPaymentService>;

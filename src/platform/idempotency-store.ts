@@ -1,0 +1,114 @@
+import type { Db } from './db/index.ts';
+
+export interface StoredResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'mismatch' }
+  | { kind: 'in_progress' };
+
+/** SQL for idempotency keys: one row per (user, key), claimed with a lease. */
+export function createIdempotencyStore(db: Db) {
+  return {
+    async claim(
+      userId: string,
+      key: string,
+      fingerprint: string,
+      now: Date,
+      leaseMs: number,
+      ttlMs: number,
+    ): Promise<Claim> {
+      const leaseEnd = new Date(now.getTime() + leaseMs);
+      // A key older than its time to live is forgotten, as if the expiry job had already run.
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('user_id', '=', userId)
+        .where('key', '=', key)
+        .where('created_at', '<=', new Date(now.getTime() - ttlMs))
+        .execute();
+      const inserted = await db
+        .insertInto('idempotency_keys')
+        .values({
+          user_id: userId,
+          key,
+          fingerprint,
+          state: 'in_progress',
+          locked_until: leaseEnd,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+        .returning('key')
+        .executeTakeFirst();
+      if (inserted) return { kind: 'claimed' };
+      const row = await db
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('key', '=', key)
+        .executeTakeFirst();
+      if (!row) return this.claim(userId, key, fingerprint, now, leaseMs, ttlMs);
+      if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
+      if (row.state === 'completed') {
+        return {
+          kind: 'replay',
+          response: {
+            status: row.response_status!,
+            contentType: row.response_type!,
+            body: row.response_body!,
+          },
+        };
+      }
+      // A request that died mid-way leaves its lease behind; once it lapses, a retry takes over.
+      const takeover = await db
+        .updateTable('idempotency_keys')
+        .set({ locked_until: leaseEnd })
+        .where('user_id', '=', userId)
+        .where('key', '=', key)
+        .where('state', '=', 'in_progress')
+        .where('locked_until', '<=', now)
+        .executeTakeFirst();
+      return takeover.numUpdatedRows === 1n ? { kind: 'claimed' } : { kind: 'in_progress' };
+    },
+
+    /** Records the answer; `tx` may be the business transaction, so answer and change commit together. */
+    async complete(userId: string, key: string, response: StoredResponse, tx: Db = db): Promise<void> {
+      await tx
+        .updateTable('idempotency_keys')
+        .set({
+          state: 'completed',
+          locked_until: null,
+          response_status: response.status,
+          response_type: response.contentType,
+          response_body: response.body,
+        })
+        .where('user_id', '=', userId)
+        .where('key', '=', key)
+        .execute();
+    },
+
+    /** Gives the key back (the request failed in a way the client may simply retry). */
+    async release(userId: string, key: string): Promise<void> {
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('user_id', '=', userId)
+        .where('key', '=', key)
+        .where('state', '=', 'in_progress')
+        .execute();
+    },
+
+    async expire(before: Date): Promise<number> {
+      const result = await db
+        .deleteFrom('idempotency_keys')
+        .where('created_at', '<', before)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;
