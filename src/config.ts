@@ -46,6 +46,7 @@ const envSchema = z.object({
     .default([]),
   PAYMENT_PROVIDER: z.enum(['sandbox', 'razorpay']).default('sandbox'),
   BOOKING_HOLD_SECONDS: int(30, 86_400).default(600),
+  IDEMPOTENCY_LEASE_SECONDS: int(1, 600).default(30),
   CANCELLATION_FULL_REFUND_HOURS: int(0, 720).default(24),
   LATE_CANCELLATION_REFUND_PERCENT: int(0, 100).default(0),
   PAYMENT_WEBHOOK_SECRET: z.string().min(8).optional(),
@@ -96,6 +97,8 @@ export interface Config {
     razorpay: { apiUrl: string; keyId: string; keySecret: string };
   };
   bookingHoldSeconds: number;
+  /** How long a request may hold its Idempotency-Key before a retry may take over (a crashed request). */
+  idempotencyLeaseSeconds: number;
   cancellation: { fullRefundHours: number; lateRefundPercent: number };
   rateLimit: {
     perMinute: number;
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     bookingHoldSeconds: e.BOOKING_HOLD_SECONDS,
+    idempotencyLeaseSeconds: e.IDEMPOTENCY_LEASE_SECONDS,
     cancellation: {
       fullRefundHours: e.CANCELLATION_FULL_REFUND_HOURS,
       lateRefundPercent: e.LATE_CANCELLATION_REFUND_PERCENT,

@@ -8,7 +8,6 @@ import { requireAuth } from './auth.ts';
 import { AppError, conflict } from './errors.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
-const LEASE_MS = 30_000;
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
 
 /** Method, path and canonical body: the same request whatever its field order or whitespace. */
@@ -42,7 +41,7 @@ function isReplayable(status: number, payload: unknown): boolean {
  * the stored answer with `Idempotent-Replayed: true`; same key + different request → 422; while
  * the first is running → 409; missing key → 400. Keys are per user and kept 24 h.
  */
-export function createIdempotency(store: IdempotencyStore, clock: Clock) {
+export function createIdempotency(store: IdempotencyStore, clock: Clock, leaseMs: number) {
   const idempotent: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const auth = requireAuth(request);
     const key = request.headers['idempotency-key'];
@@ -60,7 +59,7 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock) {
         'Idempotency-Key must be 1–255 characters [A-Za-z0-9_.:-]',
       );
     const fingerprint = fingerprintOf(request.method, request.url, request.body);
-    const claim = await store.claim(auth.userId, key, fingerprint, clock.now(), LEASE_MS, IDEMPOTENCY_TTL_MS);
+    const claim = await store.claim(auth.userId, key, fingerprint, clock.now(), leaseMs, IDEMPOTENCY_TTL_MS);
     switch (claim.kind) {
       case 'mismatch':
         throw new AppError(
