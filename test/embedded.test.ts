@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../src/http/index.ts';
 import { totpCodeAt } from '../src/modules/auth/totp.ts';
-import { bearer, createDoctor, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import { randomUUID } from 'node:crypto';
+import { bearer, createDoctor, quickPatients, signUp, startTestApp, type TestApp } from './helpers/app.ts';
 import { connectWs } from './helpers/ws.ts';
 
 // The same product on PGlite with in-process adapters: what `npm start` runs with nothing installed.
@@ -181,5 +182,43 @@ describe('embedded mode', () => {
     });
     expect(slots.json().items).toHaveLength(5);
     ws.close();
+  });
+
+  it('books one winner among 200 concurrent patients, pays through the sandbox, and expires unpaid holds', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const admin = await signUp(t, 'admin');
+    const doctor = await createDoctor(t, admin);
+    const created = await t.inject({
+      method: 'POST',
+      url: '/api/v1/doctors/me/slots',
+      headers: bearer(doctor.accessToken),
+      payload: {
+        slots: [
+          { startsAt: '2026-03-05T10:00:00Z', endsAt: '2026-03-05T10:30:00Z', mode: 'video' },
+          { startsAt: '2026-03-05T11:00:00Z', endsAt: '2026-03-05T11:30:00Z', mode: 'video' },
+        ],
+      },
+    });
+    const [first, second] = created.json().items;
+    const patients = await quickPatients(t, 200);
+    const book = (token: string, slotId: string, key = randomUUID()) =>
+      t.inject({ method: 'POST', url: '/api/v1/appointments', headers: { ...bearer(token), 'idempotency-key': key }, payload: { slotId } });
+    const results = await Promise.all(patients.map((p) => book(p.accessToken, first.id)));
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.statusCode === 409)).toHaveLength(199);
+
+    const winner = results.find((r) => r.statusCode === 201)!.json();
+    const payer = patients.find((p) => p.id === winner.patientId)!;
+    const paid = await t.inject({ method: 'POST', url: `/api/v1/payments/${winner.payment.id}/sandbox/succeed`, headers: bearer(payer.accessToken) });
+    expect(paid.json()).toEqual({ status: 'processed' });
+    const confirmed = await t.inject({ method: 'GET', url: `/api/v1/appointments/${winner.id}`, headers: bearer(payer.accessToken) });
+    expect(confirmed.json().status).toBe('confirmed');
+
+    const hold = await book(patients[0]!.id === payer.id ? patients[1]!.accessToken : patients[0]!.accessToken, second.id);
+    expect(hold.json().status).toBe('pending_payment');
+    t.clock.advance(600_001);
+    expect(await t.services.appointments.expireHolds()).toBe(1);
+    const reopened = await t.inject({ method: 'GET', url: `/api/v1/doctors/${doctor.id}/slots?from=2026-03-05T00:00:00Z&to=2026-03-06T00:00:00Z` });
+    expect(reopened.json().items.map((s: { id: string }) => s.id)).toEqual([second.id]);
   });
 });
