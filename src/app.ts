@@ -92,7 +92,11 @@ export async function buildApp(platform: Platform): Promise<App> {
   }
 
   registerAuthentication(base, services.tokens.verifyAccessToken);
-  const idempotency = createIdempotency(services.idempotencyStore, platform.clock, config.idempotencyLeaseSeconds * 1000);
+  const idempotency = createIdempotency(
+    services.idempotencyStore,
+    platform.clock,
+    config.idempotencyLeaseSeconds * 1000,
+  );
   base.decorateRequest('idempotency', null);
   base.addHook('onSend', idempotency.onSend);
   await app.register(rateLimit, {

@@ -3,7 +3,14 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, type AuthContext, SYSTEM } from '../src/http/index.ts';
-import { type Account, createDoctor, quickPatients, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import {
+  type Account,
+  createDoctor,
+  quickPatients,
+  signUp,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.ts';
 
 let t: TestApp;
 let admin: Account;
@@ -15,7 +22,11 @@ afterAll(() => t.close());
 
 const op = fc.oneof(
   fc.record({ kind: fc.constant('book' as const), patient: fc.nat(3), slot: fc.nat(2) }),
-  fc.record({ kind: fc.constant('cancel' as const), patient: fc.nat(3), by: fc.constantFrom('patient' as const, 'doctor' as const) }),
+  fc.record({
+    kind: fc.constant('cancel' as const),
+    patient: fc.nat(3),
+    by: fc.constantFrom('patient' as const, 'doctor' as const),
+  }),
   fc.record({ kind: fc.constant('reschedule' as const), patient: fc.nat(3), slot: fc.nat(2) }),
   fc.record({ kind: fc.constant('pay' as const), patient: fc.nat(3), ok: fc.boolean() }),
   fc.record({ kind: fc.constant('expire' as const), advanceMs: fc.constantFrom(0, 300_000, 700_000) }),
@@ -42,82 +53,124 @@ async function invariantViolations(): Promise<Array<{ problem: string; n: number
 }
 
 describe('booking under random interleavings', () => {
-  it('never two active appointments on a slot, never an active one on an open slot, never a booked slot without one', { timeout: 180_000 }, async () => {
+  it('never two active appointments on a slot, never an active one on an open slot, never a booked slot without one', {
+    timeout: 180_000,
+  }, async () => {
     let run = 0;
     const patients = await quickPatients(t, 4);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 }), async (batches) => {
-        run += 1;
-        t.clock.set('2026-03-01T00:00:00Z');
-        const doctor = await createDoctor(t, admin);
-        const doctorAuth: AuthContext = { userId: doctor.id, role: 'doctor', sessionId: doctor.id, mfa: false };
-        // Fresh slots far apart per run so runs never collide in a patient's calendar.
-        const base = Date.parse('2026-04-01T00:00:00Z') + run * 86_400_000;
-        const slots = await t.platform.db
-          .insertInto('slots')
-          .values([0, 1, 2].map((i) => ({
-            doctor_id: doctor.id,
-            starts_at: new Date(base + i * 3_600_000),
-            ends_at: new Date(base + i * 3_600_000 + 1_800_000),
-            mode: 'video' as const,
-            source: 'manual' as const,
-            updated_at: new Date(),
-          })))
-          .returning('id')
-          .execute();
-        const auth = (i: number): AuthContext => ({ userId: patients[i]!.id, role: 'patient', sessionId: patients[i]!.id, mfa: false });
-        const latest = async (i: number) =>
-          t.platform.db
-            .selectFrom('appointments')
-            .select(['id', 'status'])
-            .where('patient_id', '=', patients[i]!.id)
-            .where('doctor_id', '=', doctor.id)
-            .orderBy('created_at', 'desc')
-            .executeTakeFirst();
-        const { appointments, payments } = t.services;
+      fc.asyncProperty(
+        fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 }),
+        async (batches) => {
+          run += 1;
+          t.clock.set('2026-03-01T00:00:00Z');
+          const doctor = await createDoctor(t, admin);
+          const doctorAuth: AuthContext = {
+            userId: doctor.id,
+            role: 'doctor',
+            sessionId: doctor.id,
+            mfa: false,
+          };
+          // Fresh slots far apart per run so runs never collide in a patient's calendar.
+          const base = Date.parse('2026-04-01T00:00:00Z') + run * 86_400_000;
+          const slots = await t.platform.db
+            .insertInto('slots')
+            .values(
+              [0, 1, 2].map((i) => ({
+                doctor_id: doctor.id,
+                starts_at: new Date(base + i * 3_600_000),
+                ends_at: new Date(base + i * 3_600_000 + 1_800_000),
+                mode: 'video' as const,
+                source: 'manual' as const,
+                updated_at: new Date(),
+              })),
+            )
+            .returning('id')
+            .execute();
+          const auth = (i: number): AuthContext => ({
+            userId: patients[i]!.id,
+            role: 'patient',
+            sessionId: patients[i]!.id,
+            mfa: false,
+          });
+          const latest = async (i: number) =>
+            t.platform.db
+              .selectFrom('appointments')
+              .select(['id', 'status'])
+              .where('patient_id', '=', patients[i]!.id)
+              .where('doctor_id', '=', doctor.id)
+              .orderBy('created_at', 'desc')
+              .executeTakeFirst();
+          const { appointments, payments } = t.services;
 
-        const perform = async (o: (typeof batches)[number][number]) => {
-          switch (o.kind) {
-            case 'book':
-              return appointments.book(auth(o.patient), { slotId: slots[o.slot]!.id }, SYSTEM);
-            case 'cancel': {
-              const a = await latest(o.patient);
-              if (a) return appointments.cancel(o.by === 'doctor' ? doctorAuth : auth(o.patient), a.id, 'changed plans', SYSTEM);
-              return;
+          const perform = async (o: (typeof batches)[number][number]) => {
+            switch (o.kind) {
+              case 'book':
+                return appointments.book(auth(o.patient), { slotId: slots[o.slot]!.id }, SYSTEM);
+              case 'cancel': {
+                const a = await latest(o.patient);
+                if (a)
+                  return appointments.cancel(
+                    o.by === 'doctor' ? doctorAuth : auth(o.patient),
+                    a.id,
+                    'changed plans',
+                    SYSTEM,
+                  );
+                return;
+              }
+              case 'reschedule': {
+                const a = await latest(o.patient);
+                if (a) return appointments.reschedule(auth(o.patient), a.id, slots[o.slot]!.id, SYSTEM);
+                return;
+              }
+              case 'pay': {
+                const a = await latest(o.patient);
+                if (!a) return;
+                const p = await payments.ensureGatewayOrder(
+                  (
+                    await t.platform.db
+                      .selectFrom('payments')
+                      .select('id')
+                      .where('appointment_id', '=', a.id)
+                      .executeTakeFirst()
+                  )?.id ?? randomUUID(),
+                );
+                if (!p?.provider_order_id) return;
+                return appointments.applyPaymentEvent(
+                  o.ok
+                    ? {
+                        id: randomUUID(),
+                        type: 'payment.captured',
+                        orderId: p.provider_order_id,
+                        paymentId: `pay_${randomUUID()}`,
+                        amountMinor: p.amount_minor,
+                      }
+                    : {
+                        id: randomUUID(),
+                        type: 'payment.failed',
+                        orderId: p.provider_order_id,
+                        paymentId: `pay_${randomUUID()}`,
+                        reason: 'declined',
+                      },
+                );
+              }
+              case 'expire':
+                t.clock.advance(o.advanceMs);
+                return appointments.expireHolds();
             }
-            case 'reschedule': {
-              const a = await latest(o.patient);
-              if (a) return appointments.reschedule(auth(o.patient), a.id, slots[o.slot]!.id, SYSTEM);
-              return;
-            }
-            case 'pay': {
-              const a = await latest(o.patient);
-              if (!a) return;
-              const p = await payments.ensureGatewayOrder(
-                (await t.platform.db.selectFrom('payments').select('id').where('appointment_id', '=', a.id).executeTakeFirst())?.id ?? randomUUID(),
-              );
-              if (!p?.provider_order_id) return;
-              return appointments.applyPaymentEvent(
-                o.ok
-                  ? { id: randomUUID(), type: 'payment.captured', orderId: p.provider_order_id, paymentId: `pay_${randomUUID()}`, amountMinor: p.amount_minor }
-                  : { id: randomUUID(), type: 'payment.failed', orderId: p.provider_order_id, paymentId: `pay_${randomUUID()}`, reason: 'declined' },
-              );
-            }
-            case 'expire':
-              t.clock.advance(o.advanceMs);
-              return appointments.expireHolds();
-          }
-        };
+          };
 
-        for (const batch of batches) {
-          const results = await Promise.allSettled(batch.map(perform));
-          for (const r of results) {
-            // Refusals (409, 404, 400…) are business answers; anything else is a bug.
-            if (r.status === 'rejected' && !(r.reason instanceof AppError && r.reason.status < 500)) throw r.reason;
+          for (const batch of batches) {
+            const results = await Promise.allSettled(batch.map(perform));
+            for (const r of results) {
+              // Refusals (409, 404, 400…) are business answers; anything else is a bug.
+              if (r.status === 'rejected' && !(r.reason instanceof AppError && r.reason.status < 500))
+                throw r.reason;
+            }
+            expect(await invariantViolations()).toEqual([]);
           }
-          expect(await invariantViolations()).toEqual([]);
-        }
-      }),
+        },
+      ),
       { numRuns: 25 },
     );
   });

@@ -39,44 +39,92 @@ describe('crash recovery', () => {
     await db.drop();
   });
 
-  const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, unknown>, replayed: res.headers.get('idempotent-replayed') });
+  const json = async (res: Response) => ({
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    replayed: res.headers.get('idempotent-replayed'),
+  });
   const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${base}${url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
-  it('SIGKILL during a burst of bookings: after restart every key gives one answer and no slot is double-booked', { timeout: 120_000 }, async () => {
+  it('SIGKILL during a burst of bookings: after restart every key gives one answer and no slot is double-booked', {
+    timeout: 120_000,
+  }, async () => {
     let server = run('src/server.ts', [], env);
     await waitForReady(`${base}/readyz`, server);
     // A verified doctor with 10 slots, and 40 patients.
-    const admin = await json(await postJson('/api/v1/auth/login', { email: 'ops@example.test', password: 'operator-password' }));
+    const admin = await json(
+      await postJson('/api/v1/auth/login', { email: 'ops@example.test', password: 'operator-password' }),
+    );
     const adminToken = String(admin.body.accessToken);
-    const doctor = await json(await postJson('/api/v1/auth/register', { email: 'crash-doc@example.test', password: 'a long password', name: 'D', role: 'doctor' }));
+    const doctor = await json(
+      await postJson('/api/v1/auth/register', {
+        email: 'crash-doc@example.test',
+        password: 'a long password',
+        name: 'D',
+        role: 'doctor',
+      }),
+    );
     const doctorToken = String(doctor.body.accessToken);
     const doctorId = (doctor.body.user as { id: string }).id;
     await fetch(`${base}/api/v1/doctors/me`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${doctorToken}` },
-      body: JSON.stringify({ registrationNumber: 'R-1', council: 'NCISM', feeMinor: 50000, modes: ['video'], timezone: 'Asia/Kolkata' }),
+      body: JSON.stringify({
+        registrationNumber: 'R-1',
+        council: 'NCISM',
+        feeMinor: 50000,
+        modes: ['video'],
+        timezone: 'Asia/Kolkata',
+      }),
     });
-    await postJson(`/api/v1/admin/doctors/${doctorId}/verify`, { status: 'verified' }, { authorization: `Bearer ${adminToken}` });
+    await postJson(
+      `/api/v1/admin/doctors/${doctorId}/verify`,
+      { status: 'verified' },
+      { authorization: `Bearer ${adminToken}` },
+    );
     const start = Date.now() + 3 * 86_400_000;
     const slots = (
       await json(
         await postJson(
           '/api/v1/doctors/me/slots',
-          { slots: Array.from({ length: 10 }, (_, i) => ({ startsAt: new Date(start + i * 3_600_000).toISOString(), endsAt: new Date(start + i * 3_600_000 + 1_800_000).toISOString(), mode: 'video' })) },
+          {
+            slots: Array.from({ length: 10 }, (_, i) => ({
+              startsAt: new Date(start + i * 3_600_000).toISOString(),
+              endsAt: new Date(start + i * 3_600_000 + 1_800_000).toISOString(),
+              mode: 'video',
+            })),
+          },
           { authorization: `Bearer ${doctorToken}` },
         ),
       )
     ).body.items as Array<{ id: string }>;
     const patients = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
-        const r = await json(await postJson('/api/v1/auth/register', { email: `crash-p${i}@example.test`, password: 'a long password', name: `P${i}` }));
+        const r = await json(
+          await postJson('/api/v1/auth/register', {
+            email: `crash-p${i}@example.test`,
+            password: 'a long password',
+            name: `P${i}`,
+          }),
+        );
         return String(r.body.accessToken);
       }),
     );
-    const attempts = patients.map((token, i) => ({ token, key: randomUUID(), body: { slotId: slots[i % 10]!.id } }));
+    const attempts = patients.map((token, i) => ({
+      token,
+      key: randomUUID(),
+      body: { slotId: slots[i % 10]!.id },
+    }));
     const send = (a: (typeof attempts)[number]) =>
-      postJson('/api/v1/appointments', a.body, { authorization: `Bearer ${a.token}`, 'idempotency-key': a.key }).then(json, () => null);
+      postJson('/api/v1/appointments', a.body, {
+        authorization: `Bearer ${a.token}`,
+        'idempotency-key': a.key,
+      }).then(json, () => null);
 
     // Fire, and kill the server while the burst is in flight.
     const inFlight = attempts.map(send);
@@ -120,7 +168,9 @@ describe('crash recovery', () => {
            SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status IN ('pending_payment','confirmed','in_progress'))`,
       );
       expect(orphans.rows[0].n).toBe(0);
-      const stuck = await client.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE state = 'in_progress'`);
+      const stuck = await client.query(
+        `SELECT count(*)::int AS n FROM idempotency_keys WHERE state = 'in_progress'`,
+      );
       expect(stuck.rows[0].n).toBe(0);
     } finally {
       await client.end();

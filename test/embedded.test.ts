@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../src/http/index.ts';
 import { totpCodeAt } from '../src/modules/auth/totp.ts';
-import { randomUUID } from 'node:crypto';
 import { bearer, createDoctor, quickPatients, signUp, startTestApp, type TestApp } from './helpers/app.ts';
 import { connectWs } from './helpers/ws.ts';
 
@@ -202,23 +202,42 @@ describe('embedded mode', () => {
     const [first, second] = created.json().items;
     const patients = await quickPatients(t, 200);
     const book = (token: string, slotId: string, key = randomUUID()) =>
-      t.inject({ method: 'POST', url: '/api/v1/appointments', headers: { ...bearer(token), 'idempotency-key': key }, payload: { slotId } });
+      t.inject({
+        method: 'POST',
+        url: '/api/v1/appointments',
+        headers: { ...bearer(token), 'idempotency-key': key },
+        payload: { slotId },
+      });
     const results = await Promise.all(patients.map((p) => book(p.accessToken, first.id)));
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
     expect(results.filter((r) => r.statusCode === 409)).toHaveLength(199);
 
     const winner = results.find((r) => r.statusCode === 201)!.json();
     const payer = patients.find((p) => p.id === winner.patientId)!;
-    const paid = await t.inject({ method: 'POST', url: `/api/v1/payments/${winner.payment.id}/sandbox/succeed`, headers: bearer(payer.accessToken) });
+    const paid = await t.inject({
+      method: 'POST',
+      url: `/api/v1/payments/${winner.payment.id}/sandbox/succeed`,
+      headers: bearer(payer.accessToken),
+    });
     expect(paid.json()).toEqual({ status: 'processed' });
-    const confirmed = await t.inject({ method: 'GET', url: `/api/v1/appointments/${winner.id}`, headers: bearer(payer.accessToken) });
+    const confirmed = await t.inject({
+      method: 'GET',
+      url: `/api/v1/appointments/${winner.id}`,
+      headers: bearer(payer.accessToken),
+    });
     expect(confirmed.json().status).toBe('confirmed');
 
-    const hold = await book(patients[0]!.id === payer.id ? patients[1]!.accessToken : patients[0]!.accessToken, second.id);
+    const hold = await book(
+      patients[0]!.id === payer.id ? patients[1]!.accessToken : patients[0]!.accessToken,
+      second.id,
+    );
     expect(hold.json().status).toBe('pending_payment');
     t.clock.advance(600_001);
     expect(await t.services.appointments.expireHolds()).toBe(1);
-    const reopened = await t.inject({ method: 'GET', url: `/api/v1/doctors/${doctor.id}/slots?from=2026-03-05T00:00:00Z&to=2026-03-06T00:00:00Z` });
+    const reopened = await t.inject({
+      method: 'GET',
+      url: `/api/v1/doctors/${doctor.id}/slots?from=2026-03-05T00:00:00Z&to=2026-03-06T00:00:00Z`,
+    });
     expect(reopened.json().items.map((s: { id: string }) => s.id)).toEqual([second.id]);
   });
 });

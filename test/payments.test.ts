@@ -112,16 +112,24 @@ describe('payment saga', () => {
     // Fault injection: the confirmation step fails inside the webhook's transaction.
     await sql`CREATE FUNCTION fail_confirm() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'injected crash'; END $$`.execute(t.platform.db);
-    await sql.raw(`CREATE TRIGGER fail_confirm BEFORE UPDATE ON appointments FOR EACH ROW
-      WHEN (OLD.id = '${a.id}') EXECUTE FUNCTION fail_confirm()`).execute(t.platform.db);
+    await sql
+      .raw(`CREATE TRIGGER fail_confirm BEFORE UPDATE ON appointments FOR EACH ROW
+      WHEN (OLD.id = '${a.id}') EXECUTE FUNCTION fail_confirm()`)
+      .execute(t.platform.db);
     const event = captured(a.payment.providerOrderId, 50000, 'pay_crash1');
     const crashed = await webhook(event, undefined, 'evt_crash');
     expect(crashed.statusCode).toBe(500); // the gateway will deliver it again
-    expect(await appointment(patient, a.id)).toMatchObject({ status: 'pending_payment', payment: { status: 'pending' } });
+    expect(await appointment(patient, a.id)).toMatchObject({
+      status: 'pending_payment',
+      payment: { status: 'pending' },
+    });
     await sql`DROP TRIGGER fail_confirm ON appointments; DROP FUNCTION fail_confirm()`.execute(t.platform.db);
     expect((await webhook(event, undefined, 'evt_crash')).json()).toEqual({ status: 'processed' });
     expect((await webhook(event, undefined, 'evt_crash')).json()).toEqual({ status: 'duplicate' });
-    expect(await appointment(patient, a.id)).toMatchObject({ status: 'confirmed', payment: { status: 'captured' } });
+    expect(await appointment(patient, a.id)).toMatchObject({
+      status: 'confirmed',
+      payment: { status: 'captured' },
+    });
   });
 
   it('a failed payment leaves the hold; the patient may pay again before it ends', async () => {

@@ -24,24 +24,18 @@ export function createIdempotencyStore(db: Db) {
       ttlMs: number,
     ): Promise<Claim> {
       const leaseEnd = new Date(now.getTime() + leaseMs);
-      // A key older than its time to live is forgotten, as if the expiry job had already run.
-      await db
-        .deleteFrom('idempotency_keys')
-        .where('user_id', '=', userId)
-        .where('key', '=', key)
-        .where('created_at', '<=', new Date(now.getTime() - ttlMs))
-        .execute();
+      // One round trip: a new key is inserted; a key older than its time to live is taken over
+      // as if the expiry job had already removed it; any other existing key is left alone.
+      const fresh = { fingerprint, state: 'in_progress' as const, locked_until: leaseEnd, created_at: now };
       const inserted = await db
         .insertInto('idempotency_keys')
-        .values({
-          user_id: userId,
-          key,
-          fingerprint,
-          state: 'in_progress',
-          locked_until: leaseEnd,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+        .values({ user_id: userId, key, ...fresh })
+        .onConflict((oc) =>
+          oc
+            .columns(['user_id', 'key'])
+            .doUpdateSet({ ...fresh, response_status: null, response_type: null, response_body: null })
+            .where('idempotency_keys.created_at', '<=', new Date(now.getTime() - ttlMs)),
+        )
         .returning('key')
         .executeTakeFirst();
       if (inserted) return { kind: 'claimed' };

@@ -3,7 +3,11 @@ import type { Db } from '../../platform/db/index.ts';
 import type { AppointmentRow, AppointmentStatus, SlotRow } from '../../platform/db/schema.ts';
 import { TRANSITIONS, type Transition } from './state.ts';
 
-export type ClaimedSlot = SlotRow & { fee_minor: number; currency: string };
+export type ClaimedSlot = SlotRow & {
+  fee_minor: number;
+  currency: string;
+  previous_status: SlotRow['status'];
+};
 
 /**
  * Takes a bookable slot in one statement: open (or held by a hold that has run out), of a
@@ -25,9 +29,10 @@ export async function claimSlot(
       ? sql`CASE WHEN d.fee_minor = 0 THEN 'booked' ELSE 'held' END`
       : sql`${q.newStatus}::text`;
   const result = await sql<ClaimedSlot>`
+    WITH target AS (SELECT id, status AS previous_status FROM slots WHERE id = ${q.slotId} FOR UPDATE SKIP LOCKED)
     UPDATE slots AS s SET status = ${status}, updated_at = ${q.now}
-    FROM doctors AS d
-    WHERE s.id = (SELECT id FROM slots WHERE id = ${q.slotId} FOR UPDATE SKIP LOCKED)
+    FROM doctors AS d, target
+    WHERE s.id = target.id
       AND d.user_id = s.doctor_id
       AND d.verification_status = 'verified'
       AND (${q.doctorId ?? null}::uuid IS NULL OR s.doctor_id = ${q.doctorId ?? null}::uuid)
@@ -37,7 +42,7 @@ export async function claimSlot(
       AND (s.status = 'open' OR (s.status = 'held' AND EXISTS (
         SELECT 1 FROM appointments a
         WHERE a.slot_id = s.id AND a.status = 'pending_payment' AND a.hold_expires_at <= ${q.now})))
-    RETURNING s.*, d.fee_minor, d.currency`.execute(db);
+    RETURNING s.*, d.fee_minor, d.currency, target.previous_status`.execute(db);
   return result.rows[0];
 }
 

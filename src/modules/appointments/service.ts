@@ -175,7 +175,9 @@ export function createAppointmentService(deps: BookingDeps) {
             newStatus: 'by-fee',
           });
           if (!claimed) throw await whyUnavailable(tx, input.slotId, input.mode ?? null);
-          const stale = await repo.expireStaleHold(tx, claimed.id, now);
+          // Only a slot that was held can carry a lapsed hold to retire.
+          const stale =
+            claimed.previous_status === 'held' ? await repo.expireStaleHold(tx, claimed.id, now) : [];
           const free = claimed.fee_minor === 0;
           const appointment = await repo
             .insertAppointment(tx, {
@@ -215,10 +217,14 @@ export function createAppointmentService(deps: BookingDeps) {
             entityId: appointment.id,
             details: { slotId: claimed.id, doctorId: claimed.doctor_id, status: appointment.status },
           });
-          await outbox.add(tx, free ? 'appointment.confirmed' : 'appointment.created', {
-            appointmentId: appointment.id,
-          });
-          const view = toView(appointment, payment);
+          await outbox.addAll(tx, [
+            {
+              topic: free ? 'appointment.confirmed' : 'appointment.created',
+              payload: { appointmentId: appointment.id },
+            },
+            ...(payment ? [payment.job] : []),
+          ]);
+          const view = toView(appointment, payment?.row);
           await idem?.complete(tx, 201, view);
           return { view, slot: claimed };
         });
@@ -226,7 +232,7 @@ export function createAppointmentService(deps: BookingDeps) {
         await afterCommit(slot.doctor_id, slotEvent(slot));
         if (view.payment) {
           // Outside the transaction: a slow gateway never holds a slot row locked.
-          const withOrder = await payments.ensureGatewayOrder(view.payment.id).catch((error: unknown) => {
+          const withOrder = await payments.ensureGatewayOrder(view.payment).catch((error: unknown) => {
             deps.logger.warn(
               { err: error, paymentId: view.payment?.id },
               'gateway order failed; the outbox job will retry',
@@ -346,7 +352,7 @@ export function createAppointmentService(deps: BookingDeps) {
           newStatus: current.status === 'pending_payment' ? 'held' : 'booked',
         });
         if (!claimed) throw await whyUnavailable(tx, newSlotId, null, current.doctor_id);
-        await repo.expireStaleHold(tx, claimed.id, now);
+        if (claimed.previous_status === 'held') await repo.expireStaleHold(tx, claimed.id, now);
         const locked = await lockWithSlot(tx, current);
         if (!RESCHEDULABLE.includes(effectiveStatus(locked, now)))
           throw invalidState(effectiveStatus(locked, now), 'rescheduled');

@@ -50,14 +50,14 @@ export function lockPayment(db: Db, id: string): Promise<PaymentRow | undefined>
 }
 
 /** Only the first order wins: a retried job and the inline call can't both attach one. */
-export async function attachOrder(db: Db, id: string, orderId: string, now: Date): Promise<boolean> {
-  const r = await db
+export function attachOrder(db: Db, id: string, orderId: string, now: Date): Promise<PaymentRow | undefined> {
+  return db
     .updateTable('payments')
     .set({ provider_order_id: orderId, status: 'pending', updated_at: now })
     .where('id', '=', id)
     .where('provider_order_id', 'is', null)
+    .returningAll()
     .executeTakeFirst();
-  return r.numUpdatedRows === 1n;
 }
 
 export async function updatePayment(

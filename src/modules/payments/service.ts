@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { PaymentRow } from '../../platform/db/schema.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import type { Outbox } from '../outbox/service.ts';
+import type { Outbox, OutboxMessage } from '../outbox/service.ts';
 import type { PaymentProvider, WebhookEvent } from './provider.ts';
 import * as repo from './repo.ts';
 
@@ -47,11 +47,14 @@ export function createPaymentService(deps: {
     forAppointment: (tx: Db, appointmentId: string) => repo.findPaymentForAppointment(tx, appointmentId),
     forAppointments: (ids: string[]) => repo.paymentsForAppointments(db, ids),
 
-    /** Inside the booking transaction: the order row, and the job that creates the gateway order if the inline call fails. */
+    /**
+     * Inside the booking transaction: the order row, and the outbox message (for the caller to
+     * write with its own) that creates the gateway order if the inline call after commit fails.
+     */
     async createRow(
       tx: Db,
       appointment: { id: string; feeMinor: number; currency: string },
-    ): Promise<PaymentRow> {
+    ): Promise<{ row: PaymentRow; job: OutboxMessage }> {
       const row = await repo.insertPayment(tx, {
         appointmentId: appointment.id,
         amountMinor: appointment.feeMinor,
@@ -59,21 +62,40 @@ export function createPaymentService(deps: {
         provider: provider.name,
         now: clock.now(),
       });
-      await outbox.add(tx, 'payment.create_order', { paymentId: row.id }, { delayMs: ORDER_RETRY_DELAY_MS });
-      return row;
+      return {
+        row,
+        job: { topic: 'payment.create_order', payload: { paymentId: row.id }, delayMs: ORDER_RETRY_DELAY_MS },
+      };
     },
 
-    /** Outside any transaction: creates the gateway order once. Returns the (possibly updated) row. */
-    async ensureGatewayOrder(paymentId: string): Promise<PaymentRow | undefined> {
-      const payment = await repo.findPayment(db, paymentId);
-      if (!payment || payment.provider_order_id) return payment;
+    /**
+     * Outside any transaction: creates the gateway order once and returns the row with it.
+     * Pass the id, or what the caller already knows of the payment to save a read.
+     */
+    async ensureGatewayOrder(
+      payment: string | { id: string; amountMinor: number; currency: string; providerOrderId: string | null },
+    ) {
+      const known =
+        typeof payment === 'string'
+          ? await repo.findPayment(db, payment).then(
+              (p) =>
+                p && {
+                  id: p.id,
+                  amountMinor: p.amount_minor,
+                  currency: p.currency,
+                  providerOrderId: p.provider_order_id,
+                },
+            )
+          : payment;
+      if (!known) return undefined;
+      if (known.providerOrderId) return repo.findPayment(db, known.id);
       const { orderId } = await provider.createOrder({
-        amountMinor: payment.amount_minor,
-        currency: payment.currency,
-        receipt: payment.id,
+        amountMinor: known.amountMinor,
+        currency: known.currency,
+        receipt: known.id,
       });
-      await repo.attachOrder(db, payment.id, orderId, clock.now());
-      return repo.findPayment(db, paymentId);
+      // If another attempt attached an order first, theirs stands and this one is left unpaid at the gateway.
+      return (await repo.attachOrder(db, known.id, orderId, clock.now())) ?? repo.findPayment(db, known.id);
     },
 
     lockByOrder: (tx: Db, orderId: string) => repo.lockPaymentByOrder(tx, orderId),
