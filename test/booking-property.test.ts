@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, type AuthContext, SYSTEM } from '../src/http/index.ts';
 import {
@@ -11,6 +10,7 @@ import {
   startTestApp,
   type TestApp,
 } from './helpers/app.ts';
+import { bookingInvariantViolations } from './helpers/invariants.ts';
 
 let t: TestApp;
 let admin: Account;
@@ -31,26 +31,6 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('pay' as const), patient: fc.nat(3), ok: fc.boolean() }),
   fc.record({ kind: fc.constant('expire' as const), advanceMs: fc.constantFrom(0, 300_000, 700_000) }),
 );
-
-async function invariantViolations(): Promise<Array<{ problem: string; n: number }>> {
-  const { rows } = await sql<{ problem: string; n: number }>`
-    SELECT 'two active on one slot' AS problem, count(*)::int AS n FROM (
-      SELECT slot_id FROM appointments WHERE status IN ('pending_payment','confirmed','in_progress') GROUP BY slot_id HAVING count(*) > 1) x
-    UNION ALL
-    SELECT 'active appointment on an open slot', count(*)::int FROM appointments a JOIN slots s ON s.id = a.slot_id
-      WHERE a.status IN ('pending_payment','confirmed','in_progress') AND s.status = 'open'
-    UNION ALL
-    SELECT 'held or booked slot without an active appointment', count(*)::int FROM slots s
-      WHERE s.status IN ('held','booked') AND NOT EXISTS (
-        SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status IN ('pending_payment','confirmed','in_progress'))
-    UNION ALL
-    SELECT 'slot and appointment states disagree', count(*)::int FROM appointments a JOIN slots s ON s.id = a.slot_id
-      WHERE (a.status IN ('confirmed','in_progress') AND s.status <> 'booked') OR (a.status = 'pending_payment' AND s.status <> 'held')
-    UNION ALL
-    SELECT 'paid but expired/cancelled without a refund', count(*)::int FROM appointments a JOIN payments p ON p.appointment_id = a.id
-      WHERE a.status = 'expired' AND p.status = 'captured'`.execute(t.platform.db);
-  return rows.filter((r) => r.n > 0);
-}
 
 describe('booking under random interleavings', () => {
   it('never two active appointments on a slot, never an active one on an open slot, never a booked slot without one', {
@@ -167,7 +147,7 @@ describe('booking under random interleavings', () => {
               if (r.status === 'rejected' && !(r.reason instanceof AppError && r.reason.status < 500))
                 throw r.reason;
             }
-            expect(await invariantViolations()).toEqual([]);
+            expect(await bookingInvariantViolations(t.platform.db)).toEqual([]);
           }
         },
       ),

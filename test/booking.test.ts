@@ -13,6 +13,7 @@ import {
   startTestApp,
   type TestApp,
 } from './helpers/app.ts';
+import { bookingInvariantViolations } from './helpers/invariants.ts';
 
 let t: TestApp;
 let admin: Account;
@@ -71,24 +72,8 @@ async function slotStatus(id: string) {
   ).status;
 }
 
-/** The invariants, checked in SQL. */
 async function assertInvariants() {
-  const { rows } = await sql<{ problem: string; n: number }>`
-    SELECT 'two active on one slot' AS problem, count(*)::int AS n FROM (
-      SELECT slot_id FROM appointments WHERE status IN ('pending_payment','confirmed','in_progress') GROUP BY slot_id HAVING count(*) > 1) x
-    UNION ALL
-    SELECT 'active appointment on an open slot', count(*)::int FROM appointments a JOIN slots s ON s.id = a.slot_id
-      WHERE a.status IN ('pending_payment','confirmed','in_progress') AND s.status = 'open'
-    UNION ALL
-    SELECT 'held or booked slot without an active appointment', count(*)::int FROM slots s
-      WHERE s.status IN ('held','booked') AND NOT EXISTS (
-        SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status IN ('pending_payment','confirmed','in_progress'))
-    UNION ALL
-    SELECT 'confirmed but held / pending but booked', count(*)::int FROM appointments a JOIN slots s ON s.id = a.slot_id
-      WHERE (a.status IN ('confirmed','in_progress') AND s.status <> 'booked') OR (a.status = 'pending_payment' AND s.status <> 'held')`.execute(
-    t.platform.db,
-  );
-  expect(rows.filter((r) => r.n > 0)).toEqual([]);
+  expect(await bookingInvariantViolations(t.platform.db)).toEqual([]);
 }
 
 describe('booking', () => {

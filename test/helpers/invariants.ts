@@ -1,0 +1,23 @@
+import { sql } from 'kysely';
+import type { Db } from '../../src/platform/db/index.ts';
+
+/** The booking invariants, checked in SQL; returns the ones that are broken (none, we hope). */
+export async function bookingInvariantViolations(db: Db): Promise<Array<{ problem: string; n: number }>> {
+  const { rows } = await sql<{ problem: string; n: number }>`
+    SELECT 'two active on one slot' AS problem, count(*)::int AS n FROM (
+      SELECT slot_id FROM appointments WHERE status IN ('pending_payment','confirmed','in_progress') GROUP BY slot_id HAVING count(*) > 1) x
+    UNION ALL
+    SELECT 'active appointment on an open slot', count(*)::int FROM appointments a JOIN slots s ON s.id = a.slot_id
+      WHERE a.status IN ('pending_payment','confirmed','in_progress') AND s.status = 'open'
+    UNION ALL
+    SELECT 'held or booked slot without an active appointment', count(*)::int FROM slots s
+      WHERE s.status IN ('held','booked') AND NOT EXISTS (
+        SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status IN ('pending_payment','confirmed','in_progress'))
+    UNION ALL
+    SELECT 'slot and appointment states disagree', count(*)::int FROM appointments a JOIN slots s ON s.id = a.slot_id
+      WHERE (a.status IN ('confirmed','in_progress') AND s.status <> 'booked') OR (a.status = 'pending_payment' AND s.status <> 'held')
+    UNION ALL
+    SELECT 'expired with a captured payment and no refund', count(*)::int FROM appointments a JOIN payments p ON p.appointment_id = a.id
+      WHERE a.status = 'expired' AND p.status = 'captured'`.execute(db);
+  return rows.filter((r) => r.n > 0);
+}
