@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../src/http/index.ts';
-import { hmacHex } from '../src/modules/payments/razorpay.ts';
 import {
   type Account,
   bearer,
