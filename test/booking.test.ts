@@ -35,14 +35,14 @@ const book = (
     headers: { ...bearer(token), ...(key ? { 'idempotency-key': key } : {}) },
     payload: body,
   });
-const post = (token: string, url: string, body: object = {}, key: string | null = randomUUID()) =>
+const _post = (token: string, url: string, body: object = {}, key: string | null = randomUUID()) =>
   t.inject({
     method: 'POST',
     url: `/api/v1${url}`,
     headers: { ...bearer(token), ...(key ? { 'idempotency-key': key } : {}) },
     payload: body,
   });
-const get = (token: string, url: string) =>
+const _get = (token: string, url: string) =>
   t.inject({ method: 'GET', url: `/api/v1${url}`, headers: bearer(token) });
 
 /** A verified doctor with `count` open 30-minute slots starting `daysAhead` days after the clock. */

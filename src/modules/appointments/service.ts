@@ -123,7 +123,7 @@ export function createAppointmentService(deps: BookingDeps) {
     doctorId?: string,
   ): Promise<AppError> {
     const slot = await repo.describeSlot(tx, slotId);
-    if (!slot || slot.verification_status !== 'verified') return notFound('Slot');
+    if (slot?.verification_status !== 'verified') return notFound('Slot');
     if (doctorId && slot.doctor_id !== doctorId) {
       return new AppError(400, 'DIFFERENT_DOCTOR', 'Reschedule to a slot of the same doctor');
     }

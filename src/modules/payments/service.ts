@@ -136,7 +136,7 @@ export function createPaymentService(deps: {
     /** The refund job: asks the gateway once per payment and records the refund. */
     async executeRefund(paymentId: string): Promise<void> {
       const payment = await repo.findPayment(db, paymentId);
-      if (!payment || payment.status !== 'refund_pending' || !payment.provider_payment_id) return;
+      if (payment?.status !== 'refund_pending' || !payment.provider_payment_id) return;
       const { refundId } = await provider.refund({
         paymentId: payment.provider_payment_id,
         amountMinor: payment.refund_amount_minor,
