@@ -35,15 +35,6 @@ const book = (
     headers: { ...bearer(token), ...(key ? { 'idempotency-key': key } : {}) },
     payload: body,
   });
-const _post = (token: string, url: string, body: object = {}, key: string | null = randomUUID()) =>
-  t.inject({
-    method: 'POST',
-    url: `/api/v1${url}`,
-    headers: { ...bearer(token), ...(key ? { 'idempotency-key': key } : {}) },
-    payload: body,
-  });
-const _get = (token: string, url: string) =>
-  t.inject({ method: 'GET', url: `/api/v1${url}`, headers: bearer(token) });
 
 /** A verified doctor with `count` open 30-minute slots starting `daysAhead` days after the clock. */
 async function doctorWithSlots(count: number, options: { feeMinor?: number; daysAhead?: number } = {}) {
