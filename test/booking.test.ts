@@ -311,4 +311,30 @@ describe('idempotency keys', () => {
     expect(retry.json().id).toBe(committed.id);
     await assertInvariants();
   });
+
+  it('keys are kept 24 h: after that the same key starts a new request', async () => {
+    const { slots } = await doctorWithSlots(2);
+    const [p] = await quickPatients(t, 1);
+    const key = randomUUID();
+    expect((await book(p!.accessToken, { slotId: slots[0]!.id }, key)).statusCode).toBe(201);
+    expect((await book(p!.accessToken, { slotId: slots[1]!.id }, key)).statusCode).toBe(422);
+    t.clock.advance(24 * 3_600_000 + 1000);
+    const token = await t.services.tokens.issueAccessToken({ id: p!.id, role: 'patient' }, p!.id, false);
+    const fresh = await book(token, { slotId: slots[1]!.id }, key);
+    t.clock.advance(-(24 * 3_600_000 + 1000));
+    expect(fresh.statusCode).toBe(201);
+    expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+  });
+});
+
+describe('metrics', () => {
+  it('exposes booking outcomes, booking duration, holds expired, payments and outbox lag', async () => {
+    const body = (await t.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/booking_attempts_total\{outcome="booked"\} [1-9]/);
+    expect(body).toMatch(/booking_attempts_total\{outcome="conflict"\} [1-9]/);
+    expect(body).toContain('booking_duration_seconds_bucket');
+    expect(body).toContain('holds_expired_total');
+    expect(body).toContain('payments_total');
+    expect(body).toMatch(/outbox_lag_seconds \d/);
+  });
 });

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenService } from '../src/modules/auth/tokens.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import { loadSigningKey } from '../src/platform/keys.ts';
 import { freePort, run, waitForReady } from './helpers/process.ts';
 import { createTestDatabase, REDIS_URL, uniqueName } from './helpers/services.ts';
 
@@ -172,6 +175,167 @@ describe('crash recovery', () => {
         `SELECT count(*)::int AS n FROM idempotency_keys WHERE state = 'in_progress'`,
       );
       expect(stuck.rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('processes side by side and killed mid-job', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let dataDir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-procs-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+    await db.drop();
+  });
+
+  async function envFor(extra: Record<string, string> = {}) {
+    const port = await freePort();
+    return {
+      port,
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: 'procs:',
+        RATE_LIMIT_PER_MINUTE: '100000',
+        ...extra,
+      },
+    };
+  }
+
+  /** A verified doctor, `slotCount` slots from `startMs`, `patientCount` patients with tokens signed by the deployment's key. */
+  async function seed(client: pg.Client, slotCount: number, patientCount: number, startMs: number) {
+    const tag = randomUUID().slice(0, 8);
+    const doctor = (
+      await client.query(
+        `INSERT INTO users (email, password_hash, role, name) VALUES ($1, 'x', 'doctor', 'D') RETURNING id`,
+        [`d-${tag}@example.test`],
+      )
+    ).rows[0].id as string;
+    await client.query(
+      `INSERT INTO doctors (user_id, registration_number, council, fee_minor, modes, timezone, verification_status)
+       VALUES ($1, 'R', 'NCISM', 50000, ARRAY['video'], 'Asia/Kolkata', 'verified')`,
+      [doctor],
+    );
+    const slots = (
+      await client.query(
+        `INSERT INTO slots (doctor_id, starts_at, ends_at, mode, source)
+         SELECT $1, to_timestamp($2 / 1000.0) + i * interval '1 hour', to_timestamp($2 / 1000.0) + i * interval '1 hour' + interval '30 minutes', 'video', 'manual'
+         FROM generate_series(0, $3 - 1) i RETURNING id`,
+        [doctor, startMs, slotCount],
+      )
+    ).rows.map((r) => r.id as string);
+    const patients = (
+      await client.query(
+        `INSERT INTO users (email, password_hash, role, name) SELECT 'p' || i || '-' || $2 || '@example.test', 'x', 'patient', 'P' FROM generate_series(1, $1) i RETURNING id`,
+        [patientCount, tag],
+      )
+    ).rows.map((r) => r.id as string);
+    const key = await loadSigningKey({ privateKeyPem: undefined, publicKeyPem: undefined }, dataDir);
+    const tokens = createTokenService(key, systemClock, { issuer: 'amrutam', accessTtlSeconds: 900 });
+    return {
+      doctor,
+      slots,
+      patients: await Promise.all(
+        patients.map(async (id) => ({
+          id,
+          token: await tokens.issueAccessToken({ id, role: 'patient' }, id, false),
+        })),
+      ),
+    };
+  }
+
+  it('two API processes on one database: 300 concurrent bookings of one slot → exactly one winner', {
+    timeout: 120_000,
+  }, async () => {
+    const a = await envFor();
+    const b = await envFor();
+    const procA = run('src/server.ts', [], a.env);
+    await waitForReady(`http://127.0.0.1:${a.port}/readyz`, procA); // migrates first
+    const procB = run('src/server.ts', [], b.env);
+    await waitForReady(`http://127.0.0.1:${b.port}/readyz`, procB);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { slots, patients } = await seed(client, 1, 300, Date.now() + 3 * 86_400_000);
+      const results = await Promise.all(
+        patients.map((p, i) =>
+          fetch(`http://127.0.0.1:${i % 2 ? a.port : b.port}/api/v1/appointments`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${p.token}`,
+              'idempotency-key': randomUUID(),
+            },
+            body: JSON.stringify({ slotId: slots[0] }),
+          }).then((r) => r.status),
+        ),
+      );
+      expect(results.filter((s) => s === 201)).toHaveLength(1);
+      expect(results.filter((s) => s === 409)).toHaveLength(299);
+    } finally {
+      await client.end();
+      procA.child.kill('SIGTERM');
+      procB.child.kill('SIGTERM');
+      await Promise.all([procA.exit, procB.exit]);
+    }
+  });
+
+  it('SIGKILL while holds are expiring: after restart every lapsed hold is expired exactly once', {
+    timeout: 120_000,
+  }, async () => {
+    const { port, env } = await envFor({ IN_PROCESS_JOBS: 'true' });
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { slots, patients } = await seed(client, 300, 300, Date.now() + 5 * 86_400_000);
+      // 300 holds that lapsed a minute ago, as if the server had been down.
+      await client.query(
+        `WITH held AS (UPDATE slots SET status = 'held' WHERE id = ANY($1::uuid[]) RETURNING id, doctor_id, starts_at, ends_at)
+         INSERT INTO appointments (slot_id, doctor_id, patient_id, starts_at, ends_at, mode, status, hold_expires_at, fee_minor, currency, created_at, updated_at)
+         SELECT h.id, h.doctor_id, ($2::uuid[])[row_number() OVER ()], h.starts_at, h.ends_at, 'video', 'pending_payment', now() - interval '1 minute', 50000, 'INR', now(), now()
+         FROM held h`,
+        [slots, patients.map((p) => p.id)],
+      );
+      let server = run('src/server.ts', [], env);
+      await waitForReady(`http://127.0.0.1:${port}/readyz`, server);
+      // The expiry job starts about a second after boot; kill it around then, wherever it is.
+      await new Promise((r) => setTimeout(r, 1100));
+      server.child.kill('SIGKILL');
+      await server.exit;
+      server = run('src/server.ts', [], env);
+      await waitForReady(`http://127.0.0.1:${port}/readyz`, server);
+      for (let i = 0; i < 100; i++) {
+        const left = await client.query(
+          `SELECT count(*)::int AS n FROM appointments WHERE status = 'pending_payment' AND slot_id = ANY($1::uuid[])`,
+          [slots],
+        );
+        if (left.rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      server.child.kill('SIGTERM');
+      await server.exit;
+      const states = await client.query(
+        `SELECT status, count(*)::int AS n FROM appointments WHERE slot_id = ANY($1::uuid[]) GROUP BY status`,
+        [slots],
+      );
+      expect(states.rows).toEqual([{ status: 'expired', n: 300 }]);
+      const open = await client.query(
+        `SELECT count(*)::int AS n FROM slots WHERE id = ANY($1::uuid[]) AND status = 'open'`,
+        [slots],
+      );
+      expect(open.rows[0].n).toBe(300);
+      const audits = await client.query(
+        `SELECT entity_id, count(*)::int AS n FROM audit_logs WHERE action = 'appointment.expired' GROUP BY entity_id HAVING count(*) <> 1`,
+      );
+      expect(audits.rows).toEqual([]);
     } finally {
       await client.end();
     }

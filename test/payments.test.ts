@@ -3,7 +3,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOutbox } from '../src/modules/outbox/service.ts';
 import { hmacHex, razorpayProvider } from '../src/modules/payments/razorpay.ts';
+import { MemoryQueue } from '../src/platform/memory.ts';
+import { createMetrics } from '../src/platform/metrics.ts';
 import {
   type Account,
   bearer,
@@ -418,6 +421,51 @@ describe('outbox', () => {
       .where('available_at', '<=', t.clock.now())
       .execute();
     expect(pending).toEqual([]);
+  });
+});
+
+describe('outbox while the queue is down', () => {
+  it('rows wait and go once the queue is back; nothing is lost or sent twice', async () => {
+    const { appointment: a } = await booked();
+    t.clock.advance(20_000);
+    const down = createOutbox({
+      db: t.platform.db,
+      clock: t.clock,
+      queue: {
+        ...new MemoryQueue(t.clock),
+        enqueue: async () => Promise.reject(new Error('ECONNREFUSED')),
+      } as unknown as MemoryQueue,
+      metrics: createMetrics(),
+      logger: t.platform.logger,
+    });
+    await expect(down.relay()).rejects.toThrow(/ECONNREFUSED/);
+    const waiting = await t.platform.db
+      .selectFrom('outbox')
+      .select('topic')
+      .where('sent_at', 'is', null)
+      .execute();
+    expect(waiting.length).toBeGreaterThanOrEqual(2);
+    const queue = new MemoryQueue(t.clock);
+    const delivered: string[] = [];
+    for (const topic of new Set(waiting.map((w) => w.topic))) {
+      queue.process(topic, async (data) => {
+        delivered.push(`${topic}:${JSON.stringify(data)}`);
+      });
+    }
+    const up = createOutbox({
+      db: t.platform.db,
+      clock: t.clock,
+      queue,
+      metrics: createMetrics(),
+      logger: t.platform.logger,
+    });
+    expect(await up.relay()).toBe(waiting.length);
+    for (let i = 0; i < 100 && delivered.length < waiting.length; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await queue.close();
+    expect(delivered).toHaveLength(waiting.length);
+    expect(delivered.some((d) => d.includes(a.id))).toBe(true);
+    expect(await up.relay()).toBe(0);
   });
 });
 

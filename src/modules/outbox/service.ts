@@ -5,8 +5,10 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { JobQueue } from '../../platform/kv.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { withTimeout } from '../../platform/timeout.ts';
 
 const BATCH = 100;
+const ENQUEUE_TIMEOUT_MS = 5_000;
 
 export interface OutboxMessage {
   topic: string;
@@ -86,7 +88,13 @@ export function createOutbox(deps: {
             .forUpdate()
             .skipLocked()
             .execute();
-          for (const row of rows) await queue.enqueue(row.topic, row.payload, { jobId: row.id });
+          // A queue that doesn't answer must not hold these rows locked: give up, roll back, retry next tick.
+          for (const row of rows)
+            await withTimeout(
+              queue.enqueue(row.topic, row.payload, { jobId: row.id }),
+              ENQUEUE_TIMEOUT_MS,
+              'job queue',
+            );
           if (rows.length > 0) {
             await tx
               .updateTable('outbox')
