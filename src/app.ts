@@ -140,6 +140,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     async (api) => {
       await api.register(authRoutes, {
         auth: services.auth,
+        doctorProfileOf: (who) => services.doctors.getVisible(who.userId, who).catch(() => null),
         mfaRequiredRoles: config.mfaRequiredRoles,
         authPerMinute: config.rateLimit.authPerMinute,
       });

@@ -66,6 +66,7 @@ describe('config', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('JWT_PRIVATE_KEY'))).toBe(true);
     expect(problems.some((p) => p.startsWith('PHI_ENCRYPTION_KEYS'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('PAYMENT_WEBHOOK_SECRET'))).toBe(true);
   });
 
   it('pairs must be set together', () => {

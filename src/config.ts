@@ -141,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production') {
     if (!e.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PEM, Ed25519 or RSA)');
     if (!e.PHI_ENCRYPTION_KEYS) problems.push('PHI_ENCRYPTION_KEYS: required in production');
+    // The development default is public knowledge: anyone could sign a "payment captured" webhook.
+    if (!e.PAYMENT_WEBHOOK_SECRET) problems.push('PAYMENT_WEBHOOK_SECRET: required in production');
   }
   if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL/BOOTSTRAP_ADMIN_PASSWORD: set both or neither');

@@ -40,6 +40,12 @@ describe('doctor profiles', () => {
     });
     const again = await put(d.accessToken, { ...profile, feeMinor: 0, registrationNumber: 'KA-998' });
     expect(again.json()).toMatchObject({ feeMinor: 0, registrationNumber: 'KA-998' });
+    const me = await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(d.accessToken) });
+    expect(me.json()).toMatchObject({
+      id: d.id,
+      role: 'doctor',
+      doctorProfile: { feeMinor: 0, verificationStatus: 'pending' },
+    });
   });
 
   it('rejects bad input with 400: zone, fee, specialization, language, mode, unknown fields', async () => {

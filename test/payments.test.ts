@@ -395,8 +395,30 @@ describe('lifecycle and ownership', () => {
       await call(doctor.accessToken, 'GET', '/appointments?status=pending_payment', undefined, null)
     ).json();
     expect(doctors.items.map((i: { id: string }) => i.id)).toEqual([a.id]);
-    const all = await call(await freshToken(t, admin), 'GET', '/appointments?limit=100', undefined, null);
+    const adminToken = await freshToken(t, admin);
+    const all = await call(adminToken, 'GET', '/appointments?limit=100', undefined, null);
     expect(all.json().items.map((i: { id: string }) => i.id)).toContain(a.id);
+    // Walking with a small page size visits every appointment once, in start order.
+    const walked: Array<{ id: string; startsAt: string }> = [];
+    let cursor: string | null = null;
+    do {
+      const pageRes = await call(
+        adminToken,
+        'GET',
+        `/appointments?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        null,
+      );
+      walked.push(...pageRes.json().items);
+      cursor = pageRes.json().nextCursor;
+    } while (cursor);
+    expect(walked.map((w) => w.id).sort()).toEqual(
+      all
+        .json()
+        .items.map((i: { id: string }) => i.id)
+        .sort(),
+    );
+    expect(walked.map((w) => w.startsAt)).toEqual([...walked.map((w) => w.startsAt)].sort());
   });
 });
 

@@ -58,7 +58,7 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => appointments.list(requireAuth(request), request.query, s.cursorShape),
+    async (request) => appointments.list(requireAuth(request), request.query),
   );
 
   app.get(

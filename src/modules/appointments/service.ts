@@ -23,6 +23,7 @@ import type { WebhookEvent } from '../payments/provider.ts';
 import type { PaymentService, PaymentView } from '../payments/service.ts';
 import { refundOnCancel } from './policy.ts';
 import * as repo from './repo.ts';
+import { cursorShape } from './schemas.ts';
 import { RESCHEDULABLE } from './state.ts';
 
 export interface BookingDeps {
@@ -266,9 +267,8 @@ export function createAppointmentService(deps: BookingDeps) {
         limit: number;
         cursor?: string | undefined;
       },
-      cursorShape: Parameters<typeof decodeCursor>[1],
     ) {
-      const after = decodeCursor(q.cursor, cursorShape) as { t: string; id: string } | undefined;
+      const after = decodeCursor(q.cursor, cursorShape);
       const rows = await repo.listAppointments(db, {
         patientId: auth.role === 'patient' ? auth.userId : undefined,
         doctorId: auth.role === 'doctor' ? auth.userId : undefined,

@@ -1,18 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Role } from '../../config.ts';
-import { metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import { type AuthContext, metaOf, requireAuth, requireRole } from '../../http/index.ts';
 import * as s from './schemas.ts';
 import type { AuthService } from './service.ts';
 
 export interface AuthRoutesOptions {
   auth: AuthService;
+  /** A doctor's own profile for GET /me (null until created). */
+  doctorProfileOf: (auth: AuthContext) => Promise<Record<string, unknown> | null>;
   mfaRequiredRoles: readonly Role[];
   authPerMinute: number;
 }
 
 export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app,
-  { auth, mfaRequiredRoles, authPerMinute },
+  { auth, doctorProfileOf, mfaRequiredRoles, authPerMinute },
 ) => {
   // Register, login and refresh: a tighter limit per IP than the general one.
   const authLimit = {
@@ -150,6 +152,10 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
         response: { 200: s.meResponse },
       },
     },
-    async (request) => auth.me(requireAuth(request)),
+    async (request) => {
+      const who = requireAuth(request);
+      const account = await auth.me(who);
+      return who.role === 'doctor' ? { ...account, doctorProfile: await doctorProfileOf(who) } : account;
+    },
   );
 };

@@ -46,6 +46,8 @@ export const meResponse = publicUserSchema.extend({
   phone: z.string().nullable(),
   mfaEnabled: z.boolean(),
   createdAt: z.string(),
+  /** Doctors only: their profile, or null before PUT /doctors/me. */
+  doctorProfile: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 export const mfaSetupResponse = z.object({ secret: z.string(), otpauthUrl: z.string() });
 export const mfaEnableResponse = z.object({ recoveryCodes: z.array(z.string()), ...session });
