@@ -207,7 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     trustProxy: e.TRUST_PROXY,
     audit: {
-      checkpointStore: e.AUDIT_CHECKPOINT_STORE ?? 'file',
+      // Shared by every process when Redis is there; a file in DATA_DIR otherwise.
+      checkpointStore: e.AUDIT_CHECKPOINT_STORE ?? (e.REDIS_URL ? 'redis' : 'file'),
       sealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
     },
     inProcessJobs: e.IN_PROCESS_JOBS ?? !e.REDIS_URL,

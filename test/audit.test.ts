@@ -6,7 +6,7 @@ import { type Account, bearer, signUp, startTestApp, type TestApp } from './help
 let t: TestApp;
 let admin: Account;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ env: { AUDIT_CHECKPOINT_STORE: 'file' } });
   admin = await signUp(t, 'admin');
 });
 afterAll(() => t.close());
@@ -124,12 +124,32 @@ describe('audit chain', () => {
       .selectFrom('audit_logs')
       .select(sql<number>`max(seq)`.as('max'))
       .executeTakeFirstOrThrow();
+    const saved = await t.platform.db
+      .selectFrom('audit_logs')
+      .selectAll()
+      .where('seq', '=', head.max)
+      .executeTakeFirstOrThrow();
     await withTriggerDisabled(() =>
       sql`DELETE FROM audit_logs WHERE seq = ${head.max}`.execute(t.platform.db),
     );
     const report = (await get('/admin/audit-logs/verify')).json();
     expect(report).toMatchObject({ ok: false, firstBadSeq: head.max });
     expect(report.reason).toMatch(/removed/);
+    // New rows must not bury the evidence: the sealer refuses to extend a chain that lost its tail.
+    await t.services.audit.record(t.platform.db, SYSTEM, { action: 'test.after_cut', entity: 'test' });
+    await expect(t.services.audit.seal()).rejects.toThrow(/does not match its signed checkpoint/);
+    expect((await get('/admin/audit-logs/verify')).json()).toMatchObject({
+      ok: false,
+      firstBadSeq: head.max,
+    });
+    await withTriggerDisabled(() =>
+      t.platform.db
+        .insertInto('audit_logs')
+        .values({ ...saved, details: JSON.stringify(saved.details) })
+        .execute(),
+    );
+    expect((await t.services.audit.seal()).sealed).toBe(1);
+    expect((await get('/admin/audit-logs/verify')).json()).toMatchObject({ ok: true });
   });
 
   it('a forged checkpoint (not signed by the server key) is reported', async () => {
@@ -205,12 +225,19 @@ describe('checkpoints kept in Redis', () => {
       for (let i = 0; i < 3; i++)
         await audit.record(r.platform.db, SYSTEM, { action: 'test.redis', entity: 'test' });
       expect(await audit.seal()).toMatchObject({ sealed: 3, headSeq: 3 });
-      const jws = await r.platform.kv.redis!.get(`${r.platform.config.redisKeyPrefix}audit:checkpoint`);
+      const key = `${r.platform.config.redisKeyPrefix}audit:checkpoint`;
+      const jws = await r.platform.kv.redis!.hget(key, 'jws');
       expect(jws).toMatch(/^ey/);
       expect(await audit.verify()).toMatchObject({ ok: true, checked: 3, checkpoint: { seq: 3 } });
       await sql`ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only`.execute(r.platform.db);
       await sql`DELETE FROM audit_logs WHERE seq = 3`.execute(r.platform.db);
       expect(await audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3 });
+      // Without any checkpoint a cut tail could not be seen: that is reported too.
+      await r.platform.kv.redis!.del(key);
+      expect(await audit.verify()).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/no signed checkpoint/),
+      });
     } finally {
       await r.close();
     }

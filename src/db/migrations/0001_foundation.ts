@@ -41,6 +41,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL,
       expires_at timestamptz NOT NULL,
       rotated_at timestamptz,
+      -- A rotated token may be presented once more within the grace period (two tabs racing).
+      grace_used boolean NOT NULL DEFAULT false,
       revoked_at timestamptz
     );
     CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);

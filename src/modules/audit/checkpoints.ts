@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { CompactSign, compactVerify } from 'jose';
+import { Mutex } from '../../platform/db/mutex.ts';
 import type { SigningKey } from '../../platform/keys.ts';
 
 export interface Checkpoint {
@@ -10,14 +11,22 @@ export interface Checkpoint {
   at: string;
 }
 
-/** Where the latest signed checkpoint lives: outside the audited table, so truncation shows. */
+/**
+ * Where the latest signed checkpoint lives: outside the audited table, so truncation shows.
+ * Writes only ever move it forward (two sealers finishing out of order can't pull it back).
+ */
 export interface CheckpointStore {
   read(): Promise<string | null>;
-  write(jws: string): Promise<void>;
+  write(seq: number, jws: string): Promise<void>;
 }
+
+const fileLocks = new Map<string, Mutex>();
 
 export function fileCheckpointStore(dataDir: string): CheckpointStore {
   const file = path.join(dataDir, 'audit-checkpoint.jws');
+  const seqFile = `${file}.seq`;
+  const lock = fileLocks.get(file) ?? new Mutex();
+  fileLocks.set(file, lock);
   return {
     async read() {
       try {
@@ -27,21 +36,38 @@ export function fileCheckpointStore(dataDir: string): CheckpointStore {
         throw error;
       }
     },
-    async write(jws) {
-      await mkdir(dataDir, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, jws, { mode: 0o600 });
-      await rename(tmp, file);
+    async write(seq, jws) {
+      // One writer per file in this process; a DATA_DIR belongs to one process (else use Redis).
+      const release = await lock.lock();
+      try {
+        const current = Number(await readFile(seqFile, 'utf8').catch(() => '-1'));
+        if (seq <= current) return;
+        await mkdir(dataDir, { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        await writeFile(tmp, jws, { mode: 0o600 });
+        await rename(tmp, file);
+        await writeFile(seqFile, String(seq));
+      } finally {
+        release();
+      }
     },
   };
 }
 
+const CAS_SCRIPT = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
+if tonumber(ARGV[1]) > current then
+  redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'jws', ARGV[2])
+  return 1
+end
+return 0`;
+
 export function redisCheckpointStore(redis: Redis, prefix: string): CheckpointStore {
   const key = `${prefix}audit:checkpoint`;
   return {
-    read: () => redis.get(key),
-    async write(jws) {
-      await redis.set(key, jws);
+    read: () => redis.hget(key, 'jws'),
+    async write(seq, jws) {
+      await redis.eval(CAS_SCRIPT, 1, key, seq, jws);
     },
   };
 }

@@ -55,6 +55,11 @@ export function chainHead(db: Db): Promise<{ seq: number; hash: string } | undef
     .executeTakeFirst() as Promise<{ seq: number; hash: string } | undefined>;
 }
 
+export async function hasSealedRow(db: Db, seq: number, hash: string): Promise<boolean> {
+  const row = await db.selectFrom('audit_logs').select('hash').where('seq', '=', seq).executeTakeFirst();
+  return row?.hash === hash;
+}
+
 export function unsealedBatch(db: Db, limit: number): Promise<AuditLogRow[]> {
   return db
     .selectFrom('audit_logs')

@@ -44,9 +44,10 @@ export function createAuditService(deps: AuditDeps) {
   const { db, clock, signingKey, checkpoints } = deps;
 
   async function writeCheckpoint(head: { seq: number; hash: string }): Promise<void> {
-    const current = await readCheckpoint();
-    if (current && current.seq >= head.seq) return;
-    await checkpoints.write(await signCheckpoint(signingKey, { ...head, at: clock.now().toISOString() }));
+    await checkpoints.write(
+      head.seq,
+      await signCheckpoint(signingKey, { ...head, at: clock.now().toISOString() }),
+    );
   }
 
   async function readCheckpoint(): Promise<Checkpoint | null> {
@@ -78,9 +79,16 @@ export function createAuditService(deps: AuditDeps) {
     async seal(): Promise<{ sealed: number; headSeq: number | null }> {
       let sealed = 0;
       let head: { seq: number; hash: string } | undefined;
+      const checkpoint = await readCheckpoint();
       for (;;) {
         const batch = await db.transaction().execute(async (trx) => {
           await repo.takeSealLock(trx);
+          // Extending a chain whose tail was cut would bury the evidence under fresh rows: stop instead.
+          if (checkpoint && !(await repo.hasSealedRow(trx, checkpoint.seq, checkpoint.hash))) {
+            throw new Error(
+              `audit chain does not match its signed checkpoint at seq ${checkpoint.seq}; sealing stopped (see GET /api/v1/admin/audit-logs/verify)`,
+            );
+          }
           const current = await repo.chainHead(trx);
           const rows = await repo.unsealedBatch(trx, SEAL_BATCH);
           let seq = current?.seq ?? 0;
@@ -141,6 +149,9 @@ export function createAuditService(deps: AuditDeps) {
           checked += 1;
         }
         if (rows.length < VERIFY_BATCH) break;
+      }
+      if (!checkpoint && checked > 0) {
+        return report(checked, null, 'no signed checkpoint is stored: a cut-off tail could not be detected');
       }
       if (checkpoint && checkpoint.seq >= expectedSeq) {
         return report(

@@ -127,6 +127,7 @@ export function lockRefreshToken(db: Db, hash: string) {
       'refresh_tokens.family_id',
       'refresh_tokens.expires_at',
       'refresh_tokens.rotated_at',
+      'refresh_tokens.grace_used',
       'refresh_tokens.revoked_at',
       'refresh_tokens.mfa',
       'users.role',
@@ -142,6 +143,20 @@ export async function markRotated(db: Db, id: string, now: Date): Promise<void> 
     .set({ rotated_at: now })
     .where('id', '=', id)
     .where('rotated_at', 'is', null)
+    .execute();
+}
+
+export async function useGrace(db: Db, id: string): Promise<void> {
+  await db.updateTable('refresh_tokens').set({ grace_used: true }).where('id', '=', id).execute();
+}
+
+/** Every session of the user (e.g. when MFA is switched on: sessions without it must end). */
+export async function revokeAllSessions(db: Db, userId: string, now: Date): Promise<void> {
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
     .execute();
 }
 

@@ -11,14 +11,14 @@ import {
   unauthorized,
 } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Cipher } from '../../platform/crypto.ts';
+import { type Cipher, sha256Hex } from '../../platform/crypto.ts';
 import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { User } from '../../platform/db/schema.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { AuditService } from '../audit/service.ts';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
 import * as repo from './repo.ts';
-import type { LoginThrottle } from './throttle.ts';
+import { type LoginThrottle, normaliseEmail } from './throttle.ts';
 import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens.ts';
 import { hashRecoveryCode, matchTotp, newRecoveryCodes, newTotpSecret, totpUri } from './totp.ts';
 
@@ -169,26 +169,29 @@ export function createAuthService(deps: AuthDeps) {
       meta: RequestMeta,
     ): Promise<({ user: PublicUser } & Session) | { mfaRequired: true; mfaToken: string }> {
       const ip = meta.ip ?? 'unknown';
-      await throttle.assertAllowed(input.email, ip);
-      const user = await repo.findUserByEmail(db, input.email.trim());
+      const email = normaliseEmail(input.email);
+      await throttle.attempt(email, ip);
+      const user = await repo.findUserByEmail(db, email);
       const passwordOk = user
         ? await verifyPassword(user.password_hash, input.password)
         : await burnPasswordCheck(input.password);
       if (!user || !passwordOk) {
-        await throttle.recordFailure(input.email, ip);
+        await throttle.failed(ip);
         await audit.record(db, meta, {
           action: 'auth.login_failed',
           entity: 'user',
           entityId: user?.id ?? null,
           actor: user ? { id: user.id, role: user.role } : null,
+          // A hash, not the text: people type passwords into the email field, and audit rows are forever.
           details: user
             ? { reason: 'wrong_password' }
-            : { reason: 'unknown_email', email: input.email.trim().toLowerCase() },
+            : { reason: 'unknown_email', emailSha256: sha256Hex(email) },
         });
         count('login_failed');
         throw invalidCredentials();
       }
-      await throttle.recordSuccess(input.email);
+      // With MFA on, the attempt only counts as a success once the second factor is in.
+      if (!user.mfa_enabled) await throttle.succeeded(email);
       if (needsRehash(user.password_hash)) {
         await repo.updatePasswordHash(db, user.id, await hashPassword(input.password), clock.now());
       }
@@ -224,7 +227,7 @@ export function createAuthService(deps: AuthDeps) {
       const userId = await tokens.verifyMfaToken(input.mfaToken);
       const user = await loadUser(userId);
       const ip = meta.ip ?? 'unknown';
-      await throttle.assertAllowed(user.email, ip);
+      await throttle.attempt(user.email, ip);
       const actor = { id: user.id, role: user.role };
       const outcome = await db.transaction().execute(async (tx) => {
         const method = await checkSecondFactor(tx, user, input.code);
@@ -239,12 +242,12 @@ export function createAuthService(deps: AuthDeps) {
         return startSession(tx, user, true);
       });
       if (!outcome) {
-        await throttle.recordFailure(user.email, ip);
+        await throttle.failed(ip);
         await audit.record(db, meta, { action: 'auth.mfa_failed', entity: 'user', entityId: user.id, actor });
         count('mfa_failed');
         throw invalidMfaCode();
       }
-      await throttle.recordSuccess(user.email);
+      await throttle.succeeded(user.email);
       count('login');
       return { ...outcome, user: publicUser(user) };
     },
@@ -257,7 +260,9 @@ export function createAuthService(deps: AuthDeps) {
         if (token.rotated_at) {
           const sinceRotation = now.getTime() - token.rotated_at.getTime();
           // Two tabs refreshing with the same token at once: both get a session, nobody is logged out.
-          if (sinceRotation <= settings.refreshReuseGraceSeconds * 1000) {
+          // Once only: a third presentation is treated as theft, so a stolen token can't fork the family.
+          if (sinceRotation <= settings.refreshReuseGraceSeconds * 1000 && !token.grace_used) {
+            await repo.useGrace(tx, token.id);
             return {
               kind: 'ok' as const,
               session: await continueSession(tx, token.user_id, token.role, token.family_id, token.mfa),
@@ -349,8 +354,8 @@ export function createAuthService(deps: AuthDeps) {
       const session = await db.transaction().execute(async (tx) => {
         await repo.enableMfa(tx, user.id, envelope, step, clock.now());
         await repo.replaceRecoveryCodes(tx, user.id, recoveryCodes.map(hashRecoveryCode));
-        // The session that enrolled continues as a second-factor session; the old one ends.
-        await repo.revokeFamily(tx, auth.sessionId, clock.now());
+        // Every session without the second factor ends; the one that enrolled continues with it.
+        await repo.revokeAllSessions(tx, user.id, clock.now());
         await audit.record(tx, meta, { action: 'auth.mfa_enabled', entity: 'user', entityId: user.id });
         return startSession(tx, user, true);
       });

@@ -9,14 +9,19 @@ export interface ThrottleSettings {
   windowSeconds: number;
 }
 
+/** Trimmed and lower-cased: every spelling of one address shares one counter. */
+export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
 /**
- * Failed-login throttling per account and per IP (always on, separate from the general rate
- * limit). If the counter store is down it fails open: logins keep working, and we log it.
+ * Login throttling per account and per IP (always on, separate from the general rate limit).
+ * An account's attempts are counted *before* the password is checked, so a parallel burst can't
+ * slip past the limit; a success (the whole login, second factor included) clears the count.
+ * If the counter store is down it fails open: logins keep working, and we log it.
  */
 export function createLoginThrottle(counters: Counters, settings: ThrottleSettings, log: Logger) {
   const windowMs = settings.windowSeconds * 1000;
   const accountKey = (email: string) =>
-    `login-fail:acct:${createHash('sha256').update(email.toLowerCase()).digest('hex')}`;
+    `login-attempt:acct:${createHash('sha256').update(normaliseEmail(email)).digest('hex')}`;
   const ipKey = (ip: string) => `login-fail:ip:${ip}`;
 
   async function safely<T>(fallback: T, fn: () => Promise<T>): Promise<T> {
@@ -29,16 +34,13 @@ export function createLoginThrottle(counters: Counters, settings: ThrottleSettin
   }
 
   return {
-    /** Throws 429 with Retry-After while the account or the IP is locked out. */
-    async assertAllowed(email: string, ip: string): Promise<void> {
-      const [account, address] = await safely(
-        [
-          { count: 0, resetInMs: 0 },
-          { count: 0, resetInMs: 0 },
-        ],
-        () => Promise.all([counters.peek(accountKey(email)), counters.peek(ipKey(ip))]),
+    /** Counts one attempt for the account; throws 429 with Retry-After past either limit. */
+    async attempt(email: string, ip: string): Promise<void> {
+      const none = { count: 0, resetInMs: 0 };
+      const [account, address] = await safely([none, none], () =>
+        Promise.all([counters.hit(accountKey(email), windowMs), counters.peek(ipKey(ip))]),
       );
-      if (account.count >= settings.maxFailuresPerAccount) {
+      if (account.count > settings.maxFailuresPerAccount) {
         throw tooManyRequests(
           account.resetInMs / 1000,
           'Too many failed logins for this account; try again later',
@@ -51,12 +53,12 @@ export function createLoginThrottle(counters: Counters, settings: ThrottleSettin
         );
       }
     },
-    async recordFailure(email: string, ip: string): Promise<void> {
+    async failed(ip: string): Promise<void> {
       await safely(undefined, async () => {
-        await Promise.all([counters.hit(accountKey(email), windowMs), counters.hit(ipKey(ip), windowMs)]);
+        await counters.hit(ipKey(ip), windowMs);
       });
     },
-    async recordSuccess(email: string): Promise<void> {
+    async succeeded(email: string): Promise<void> {
       await safely(undefined, () => counters.reset(accountKey(email)));
     },
   };

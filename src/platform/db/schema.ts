@@ -38,6 +38,7 @@ export interface RefreshTokensTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   rotated_at: Timestamp | null;
+  grace_used: Generated<boolean>;
   revoked_at: Timestamp | null;
 }
 
