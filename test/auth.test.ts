@@ -227,6 +227,16 @@ describe('refresh tokens', () => {
     expect(x.json().refreshToken).not.toBe(y.json().refreshToken);
   });
 
+  it('the race grace is granted once: a third presentation of the same token revokes the family', async () => {
+    const a = await signUp(t);
+    const first = await post('/auth/refresh', { refreshToken: a.refreshToken });
+    const second = await post('/auth/refresh', { refreshToken: a.refreshToken });
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    const third = await post('/auth/refresh', { refreshToken: a.refreshToken });
+    expect(third.json().code).toBe('REFRESH_TOKEN_REUSED');
+    expect((await post('/auth/refresh', { refreshToken: second.json().refreshToken })).statusCode).toBe(401);
+  });
+
   it('unknown, expired or garbage tokens → 401', async () => {
     expect((await post('/auth/refresh', { refreshToken: 'nope' })).statusCode).toBe(401);
     const a = await signUp(t);
@@ -332,6 +342,38 @@ describe('MFA (TOTP)', () => {
         'auth.mfa_disabled',
       ]),
     );
+  });
+
+  it('enabling MFA ends every other session of the account', async () => {
+    const a = await signUp(t);
+    const other = (await post('/auth/login', { email: a.email, password: a.password })).json();
+    const { secret } = (await post('/auth/mfa/setup', undefined, bearer(a.accessToken))).json();
+    await post('/auth/mfa/enable', { code: totpCodeAt(secret, t.clock.now()) }, bearer(a.accessToken));
+    expect((await post('/auth/refresh', { refreshToken: other.refreshToken })).statusCode).toBe(401);
+  });
+
+  it('knowing the password does not reset the count of wrong codes', async () => {
+    const strict = await startTestApp({ env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' } });
+    try {
+      const a = await signUp(strict);
+      const p = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+        strict.inject({ method: 'POST', url: `/api/v1${url}`, payload: payload as object, headers });
+      const { secret } = (await p('/auth/mfa/setup', undefined, bearer(a.accessToken))).json();
+      await p('/auth/mfa/enable', { code: totpCodeAt(secret, strict.clock.now()) }, bearer(a.accessToken));
+      const codes: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const login = await p('/auth/login', { email: a.email, password: a.password });
+        if (login.statusCode !== 200) {
+          codes.push(login.statusCode);
+          continue;
+        }
+        codes.push((await p('/auth/mfa/verify', { mfaToken: login.json().mfaToken, code: '000000' })).statusCode);
+      }
+      // Password attempts and wrong codes share the account's budget: the lock arrives.
+      expect(codes).toContain(429);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('the MFA token expires after 5 minutes', async () => {

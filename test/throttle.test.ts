@@ -35,6 +35,21 @@ describe.each(['postgres', 'embedded'] as const)('failed-login throttling (%s)',
     expect((await login(t, b.email, b.password, '10.1.0.9')).statusCode).toBe(200);
   });
 
+  it('spelling the email differently (case, spaces) does not get a fresh counter', async () => {
+    const a = await signUp(t);
+    for (const variant of [a.email, ` ${a.email}`, `${a.email.toUpperCase()} `]) {
+      expect((await login(t, variant, 'wrong password', '10.6.0.1')).statusCode).toBe(401);
+    }
+    expectThrottled(await login(t, `\t${a.email}`, a.password, '10.6.0.2'));
+  });
+
+  it('a parallel burst of guesses cannot slip past the account limit', async () => {
+    const a = await signUp(t);
+    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => login(t, a.email, `guess number ${i}`, `10.7.0.${i}`)));
+    expect(burst.filter((r) => r.statusCode === 401).length).toBeLessThanOrEqual(3);
+    expect(burst.filter((r) => r.statusCode === 429).length).toBeGreaterThanOrEqual(9);
+  });
+
   it('locks an IP after 6 failures across accounts; other IPs still log in', async () => {
     for (let i = 0; i < 6; i++) await login(t, `ghost${i}@example.test`, 'wrong password', '10.2.0.1');
     const a = await signUp(t);
