@@ -367,7 +367,9 @@ describe('MFA (TOTP)', () => {
           codes.push(login.statusCode);
           continue;
         }
-        codes.push((await p('/auth/mfa/verify', { mfaToken: login.json().mfaToken, code: '000000' })).statusCode);
+        codes.push(
+          (await p('/auth/mfa/verify', { mfaToken: login.json().mfaToken, code: '000000' })).statusCode,
+        );
       }
       // Password attempts and wrong codes share the account's budget: the lock arrives.
       expect(codes).toContain(429);

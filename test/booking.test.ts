@@ -282,7 +282,7 @@ describe('idempotency keys', () => {
     const body = { slotId: slots[0]!.id };
     // What the route does, minus the answer ever reaching the client (the process "dies" after commit).
     const store = t.services.idempotencyStore;
-    await store.claim(
+    const claim = await store.claim(
       p!.id,
       key,
       fingerprintOf('POST', '/api/v1/appointments', body),
@@ -290,14 +290,17 @@ describe('idempotency keys', () => {
       30_000,
       86_400_000,
     );
+    if (claim.kind !== 'claimed') throw new Error('expected to claim the key');
     const handle = {
-      complete: (tx: Parameters<typeof store.complete>[3], status: number, answer: unknown) =>
-        store.complete(
+      async complete(tx: Parameters<typeof store.complete>[4], status: number, answer: unknown) {
+        await store.complete(
           p!.id,
           key,
+          claim.token,
           { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(answer) },
           tx,
-        ),
+        );
+      },
     };
     const committed = await t.services.appointments.book(
       { userId: p!.id, role: 'patient', sessionId: p!.id, mfa: false },
@@ -310,6 +313,30 @@ describe('idempotency keys', () => {
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(retry.json().id).toBe(committed.id);
     await assertInvariants();
+  });
+
+  it('a slow request that lost its key to a retry can neither answer nor release it', async () => {
+    const [p] = await quickPatients(t, 1);
+    const store = t.services.idempotencyStore;
+    const slow = await store.claim(p!.id, 'k-slow', 'fp', t.clock.now(), 1000, 86_400_000);
+    t.clock.advance(1500);
+    const retry = await store.claim(p!.id, 'k-slow', 'fp', t.clock.now(), 1000, 86_400_000);
+    if (slow.kind !== 'claimed' || retry.kind !== 'claimed')
+      throw new Error('expected both claims to succeed');
+    const answer = { status: 201, contentType: 'application/json', body: '{}' };
+    expect(await store.complete(p!.id, 'k-slow', slow.token, answer)).toBe(false);
+    await store.release(p!.id, 'k-slow', slow.token);
+    expect(await store.complete(p!.id, 'k-slow', retry.token, answer)).toBe(true);
+  });
+
+  it('a business 400 is not stored: the same key may be retried', async () => {
+    const { slots } = await doctorWithSlots(1);
+    const [p] = await quickPatients(t, 1);
+    const key = randomUUID();
+    const first = await book(p!.accessToken, { slotId: slots[0]!.id, mode: 'chat' }, key);
+    expect(first.json().code).toBe('MODE_MISMATCH');
+    const again = await book(p!.accessToken, { slotId: slots[0]!.id, mode: 'chat' }, key);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('keys are kept 24 h: after that the same key starts a new request', async () => {

@@ -212,6 +212,22 @@ describe('payment saga', () => {
     expect((await appointment(patient, a.id)).payment.status).toBe('refunded');
   });
 
+  it('a refund is asked of the gateway once, however many jobs run it', async () => {
+    const { patient, appointment: a } = await booked(72);
+    await sandbox(patient, a.payment.id, 'succeed');
+    await call(patient.accessToken, 'POST', `/appointments/${a.id}/cancel`, { reason: 'x' });
+    const refunded = async () =>
+      (await t.platform.metrics.payments.get()).values.find((v) => v.labels.outcome === 'refunded')?.value ??
+      0;
+    const before = await refunded();
+    await Promise.all([0, 1, 2].map(() => t.services.payments.executeRefund(a.payment.id)));
+    expect((await refunded()) - before).toBe(1);
+    expect((await appointment(patient, a.id)).payment).toMatchObject({
+      status: 'refunded',
+      refundedMinor: 50000,
+    });
+  });
+
   it('several expiry workers at once expire each hold exactly once', async () => {
     const holds = await Promise.all([booked(), booked(), booked()]);
     t.clock.advance(600_001);

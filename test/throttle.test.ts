@@ -45,7 +45,9 @@ describe.each(['postgres', 'embedded'] as const)('failed-login throttling (%s)',
 
   it('a parallel burst of guesses cannot slip past the account limit', async () => {
     const a = await signUp(t);
-    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => login(t, a.email, `guess number ${i}`, `10.7.0.${i}`)));
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => login(t, a.email, `guess number ${i}`, `10.7.0.${i}`)),
+    );
     expect(burst.filter((r) => r.statusCode === 401).length).toBeLessThanOrEqual(3);
     expect(burst.filter((r) => r.statusCode === 429).length).toBeGreaterThanOrEqual(9);
   });

@@ -118,6 +118,12 @@ export function toAppError(error: unknown): AppError {
   if (known) return new AppError(known[0], known[1], known[2]);
   if (fastifyError.statusCode === 429) return tooManyRequests(60);
   if (isDependencyDown(error)) return serviceUnavailable();
+  // Deadlock or serialization failure: the database rolled this attempt back; a retry will pass.
+  if (typeof fastifyError.code === 'string' && ['40P01', '40001'].includes(fastifyError.code)) {
+    return new AppError(503, 'RETRY', 'A concurrent change got in the way; retry the request', {
+      retryAfterSeconds: 1,
+    });
+  }
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
     return new AppError(

@@ -24,15 +24,14 @@ export interface IdempotencyHandle {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { userId: string; key: string; handle: IdempotencyHandle } | null;
+    idempotency: { userId: string; key: string; token: string; handle: IdempotencyHandle } | null;
   }
 }
 
-// Answers that are the client's to fix or retry: not stored, the key is given back.
-function isReplayable(status: number, payload: unknown): boolean {
-  if (status === 401 || status === 403 || status === 429 || status >= 500) return false;
-  if (status === 400 && typeof payload === 'string' && payload.includes('"VALIDATION_FAILED"')) return false;
-  return true;
+// Answers that are the client's to fix or retry (bad input, auth, throttling, our failures):
+// not stored, the key is given back. 2xx and business refusals (404, 409, 422) are stored.
+function isReplayable(status: number): boolean {
+  return !(status === 400 || status === 401 || status === 403 || status === 429 || status >= 500);
 }
 
 /**
@@ -75,20 +74,30 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock, leaseMs
       case 'replay':
         reply.header('idempotent-replayed', 'true');
         return reply.status(claim.response.status).type(claim.response.contentType).send(claim.response.body);
-      case 'claimed':
+      case 'claimed': {
+        const { token } = claim;
         request.idempotency = {
           userId: auth.userId,
           key,
+          token,
           handle: {
-            complete: (tx, status, body) =>
-              store.complete(
-                auth.userId,
-                key,
-                { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) },
-                tx,
-              ),
+            async complete(tx, status, body) {
+              const response = {
+                status,
+                contentType: 'application/json; charset=utf-8',
+                body: JSON.stringify(body),
+              };
+              // A retry took the key over while this request was slow: roll this one back.
+              if (!(await store.complete(auth.userId, key, token, response, tx))) {
+                throw conflict(
+                  'IDEMPOTENCY_IN_PROGRESS',
+                  'A retry with this Idempotency-Key took over; this attempt changed nothing',
+                );
+              }
+            },
           },
         };
+      }
     }
   };
 
@@ -97,15 +106,15 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock, leaseMs
     const claimed = request.idempotency;
     if (!claimed) return payload;
     request.idempotency = null;
-    if (isReplayable(reply.statusCode, payload) && typeof payload === 'string') {
+    if (isReplayable(reply.statusCode) && typeof payload === 'string') {
       const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
-      await store.complete(claimed.userId, claimed.key, {
+      await store.complete(claimed.userId, claimed.key, claimed.token, {
         status: reply.statusCode,
         contentType,
         body: payload,
       });
     } else {
-      await store.release(claimed.userId, claimed.key);
+      await store.release(claimed.userId, claimed.key, claimed.token);
     }
     return payload;
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from './db/index.ts';
 
 export interface StoredResponse {
@@ -7,7 +8,7 @@ export interface StoredResponse {
 }
 
 export type Claim =
-  | { kind: 'claimed' }
+  | { kind: 'claimed'; token: string }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch' }
   | { kind: 'in_progress' };
@@ -26,7 +27,14 @@ export function createIdempotencyStore(db: Db) {
       const leaseEnd = new Date(now.getTime() + leaseMs);
       // One round trip: a new key is inserted; a key older than its time to live is taken over
       // as if the expiry job had already removed it; any other existing key is left alone.
-      const fresh = { fingerprint, state: 'in_progress' as const, locked_until: leaseEnd, created_at: now };
+      const token = randomUUID();
+      const fresh = {
+        fingerprint,
+        state: 'in_progress' as const,
+        lease_token: token,
+        locked_until: leaseEnd,
+        created_at: now,
+      };
       const inserted = await db
         .insertInto('idempotency_keys')
         .values({ user_id: userId, key, ...fresh })
@@ -38,7 +46,7 @@ export function createIdempotencyStore(db: Db) {
         )
         .returning('key')
         .executeTakeFirst();
-      if (inserted) return { kind: 'claimed' };
+      if (inserted) return { kind: 'claimed', token };
       const row = await db
         .selectFrom('idempotency_keys')
         .selectAll()
@@ -60,18 +68,27 @@ export function createIdempotencyStore(db: Db) {
       // A request that died mid-way leaves its lease behind; once it lapses, a retry takes over.
       const takeover = await db
         .updateTable('idempotency_keys')
-        .set({ locked_until: leaseEnd })
+        .set({ locked_until: leaseEnd, lease_token: token })
         .where('user_id', '=', userId)
         .where('key', '=', key)
         .where('state', '=', 'in_progress')
         .where('locked_until', '<=', now)
         .executeTakeFirst();
-      return takeover.numUpdatedRows === 1n ? { kind: 'claimed' } : { kind: 'in_progress' };
+      return takeover.numUpdatedRows === 1n ? { kind: 'claimed', token } : { kind: 'in_progress' };
     },
 
-    /** Records the answer; `tx` may be the business transaction, so answer and change commit together. */
-    async complete(userId: string, key: string, response: StoredResponse, tx: Db = db): Promise<void> {
-      await tx
+    /**
+     * Records the answer if `token` still holds the key (false if a retry took it over); `tx` may
+     * be the business transaction, so answer and change commit together.
+     */
+    async complete(
+      userId: string,
+      key: string,
+      token: string,
+      response: StoredResponse,
+      tx: Db = db,
+    ): Promise<boolean> {
+      const result = await tx
         .updateTable('idempotency_keys')
         .set({
           state: 'completed',
@@ -82,16 +99,19 @@ export function createIdempotencyStore(db: Db) {
         })
         .where('user_id', '=', userId)
         .where('key', '=', key)
-        .execute();
+        .where('lease_token', '=', token)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     /** Gives the key back (the request failed in a way the client may simply retry). */
-    async release(userId: string, key: string): Promise<void> {
+    async release(userId: string, key: string, token: string): Promise<void> {
       await db
         .deleteFrom('idempotency_keys')
         .where('user_id', '=', userId)
         .where('key', '=', key)
         .where('state', '=', 'in_progress')
+        .where('lease_token', '=', token)
         .execute();
     },
 

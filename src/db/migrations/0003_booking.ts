@@ -79,6 +79,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       key text NOT NULL,
       fingerprint text NOT NULL,
       state text NOT NULL CHECK (state IN ('in_progress', 'completed')),
+      -- Who holds the key: a retry that takes over a lapsed lease gets a new token, and the old
+      -- holder can then neither complete nor release it.
+      lease_token uuid NOT NULL,
       locked_until timestamptz,
       response_status integer,
       response_type text,

@@ -114,6 +114,11 @@ export function createAppointmentService(deps: BookingDeps) {
     if (a.slot_id) await repo.lockSlot(tx, a.slot_id);
     const locked = await repo.lockAppointment(tx, a.id);
     if (!locked) throw notFound('Appointment');
+    // Moved to another slot meanwhile (a reschedule committed): we hold the wrong slot, so stop
+    // rather than lock out of order. The client retries and finds the new state.
+    if (locked.slot_id !== a.slot_id) {
+      throw conflict('CONCURRENT_UPDATE', 'The appointment changed while this request ran; retry');
+    }
     return locked;
   }
 
@@ -230,6 +235,8 @@ export function createAppointmentService(deps: BookingDeps) {
           return { view, slot: claimed };
         });
         count('booked');
+        // The slot is decided: let go of the lease before the (possibly slow) gateway call.
+        await lease?.release().catch(() => false);
         await afterCommit(slot.doctor_id, slotEvent(slot));
         if (view.payment) {
           // Outside the transaction: a slow gateway never holds a slot row locked.
@@ -340,22 +347,21 @@ export function createAppointmentService(deps: BookingDeps) {
       if (auth.role !== 'patient') throw forbidden('Only the patient can reschedule');
       const result = await db.transaction().execute(async (tx) => {
         const now = clock.now();
-        const current = await loadOwn(tx, id, auth);
-        if (!RESCHEDULABLE.includes(effectiveStatus(current, now)))
-          throw invalidState(effectiveStatus(current, now), 'rescheduled');
-        if (current.slot_id === newSlotId) throw slotUnavailable();
+        // Old slot and appointment first (the usual order); the new slot is then taken with
+        // SKIP LOCKED, which never waits, so this order can't deadlock.
+        const locked = await lockWithSlot(tx, await loadOwn(tx, id, auth));
+        const status = effectiveStatus(locked, now);
+        if (!RESCHEDULABLE.includes(status)) throw invalidState(status, 'rescheduled');
+        if (locked.slot_id === newSlotId) throw slotUnavailable();
         const claimed = await repo.claimSlot(tx, {
           slotId: newSlotId,
           mode: null,
           now,
-          doctorId: current.doctor_id,
-          newStatus: current.status === 'pending_payment' ? 'held' : 'booked',
+          doctorId: locked.doctor_id,
+          newStatus: locked.status === 'pending_payment' ? 'held' : 'booked',
         });
-        if (!claimed) throw await whyUnavailable(tx, newSlotId, null, current.doctor_id);
+        if (!claimed) throw await whyUnavailable(tx, newSlotId, null, locked.doctor_id);
         if (claimed.previous_status === 'held') await repo.expireStaleHold(tx, claimed.id, now);
-        const locked = await lockWithSlot(tx, current);
-        if (!RESCHEDULABLE.includes(effectiveStatus(locked, now)))
-          throw invalidState(effectiveStatus(locked, now), 'rescheduled');
         const moved = await repo.moveAppointment(tx, id, claimed, now).catch(mapInsertError);
         const reopened = locked.slot_id
           ? await repo.setSlotStatus(tx, locked.slot_id, ['held', 'booked'], 'open', now)

@@ -86,3 +86,17 @@ export async function recordEvent(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+const REFUND_REQUESTED = 'requested';
+
+/** Marks the refund as asked for, once; undefined if it already was (or isn't due). */
+export function claimRefund(db: Db, id: string, now: Date): Promise<PaymentRow | undefined> {
+  return db
+    .updateTable('payments')
+    .set({ provider_refund_id: REFUND_REQUESTED, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'refund_pending')
+    .where('provider_refund_id', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}

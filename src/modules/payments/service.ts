@@ -133,19 +133,32 @@ export function createPaymentService(deps: {
       count('refund_requested');
     },
 
-    /** The refund job: asks the gateway once per payment and records the refund. */
+    /**
+     * The refund job: asks the gateway at most once per payment. The request is claimed in the
+     * database first, so a retry after a crash between the gateway call and the update can't pay
+     * twice; such a refund is settled by the gateway's refund.processed webhook instead.
+     */
     async executeRefund(paymentId: string): Promise<void> {
-      const payment = await repo.findPayment(db, paymentId);
-      if (payment?.status !== 'refund_pending' || !payment.provider_payment_id) return;
+      const claimed = await repo.claimRefund(db, paymentId, clock.now());
+      if (!claimed?.provider_payment_id) {
+        const payment = await repo.findPayment(db, paymentId);
+        if (payment?.status === 'refund_pending') {
+          deps.logger.warn(
+            { paymentId },
+            'refund already requested from the gateway; waiting for its refund.processed webhook',
+          );
+        }
+        return;
+      }
       const { refundId } = await provider.refund({
-        paymentId: payment.provider_payment_id,
-        amountMinor: payment.refund_amount_minor,
-        receipt: payment.id,
+        paymentId: claimed.provider_payment_id,
+        amountMinor: claimed.refund_amount_minor,
+        receipt: claimed.id,
       });
       await db
         .updateTable('payments')
         .set({ status: 'refunded', provider_refund_id: refundId, updated_at: clock.now() })
-        .where('id', '=', payment.id)
+        .where('id', '=', claimed.id)
         .where('status', '=', 'refund_pending')
         .execute();
       count('refunded');

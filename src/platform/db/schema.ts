@@ -166,6 +166,7 @@ export interface IdempotencyKeysTable {
   key: string;
   fingerprint: string;
   state: 'in_progress' | 'completed';
+  lease_token: string;
   locked_until: Timestamp | null;
   response_status: number | null;
   response_type: string | null;
