@@ -5,6 +5,11 @@ import { createPlatform } from './platform/platform.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
+// A signal during start-up has nothing to drain yet: exit cleanly. Replaced once listening.
+let shutdown: (signal: string) => Promise<void> = async () => process.exit(0);
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
 async function main() {
   const config = loadConfig();
   const platform = await createPlatform(config);
@@ -19,7 +24,7 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     platform.logger.info({ signal }, 'shutting down: draining requests');
@@ -34,8 +39,6 @@ async function main() {
     platform.logger.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,12 @@ import { startBackgroundJobs } from './jobs.ts';
 import { createPlatform } from './platform/platform.ts';
 import { createServices } from './services.ts';
 
-/** Background work for PostgreSQL deployments: audit sealing, slot horizons (and, later, queues and relays). */
+// A signal during start-up has nothing to drain yet: exit cleanly. Replaced once running.
+let shutdown: (signal: string) => Promise<void> = async () => process.exit(0);
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+
+/** Background work for PostgreSQL deployments: outbox relay and jobs, hold expiry, audit sealing, slot horizons. */
 async function main() {
   const config = loadConfig();
   if (!config.databaseUrl) {
@@ -16,14 +21,12 @@ async function main() {
   const jobs = startBackgroundJobs(services, config, platform.logger);
   platform.logger.info('worker started');
 
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal: string) => {
     platform.logger.info({ signal }, 'worker shutting down: finishing current jobs');
     await jobs.stop();
     await platform.close();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -94,7 +94,8 @@ describe('npm start', () => {
       expect(ready.checks).toMatchObject({ database: 'ok (postgres)', redis: 'ok' });
 
       const worker = run('src/worker.ts', [], env);
-      await new Promise((r) => setTimeout(r, 1500));
+      for (let i = 0; i < 150 && !worker.output().includes('worker started'); i++)
+        await new Promise((r) => setTimeout(r, 100));
       worker.child.kill('SIGTERM');
       expect(await worker.exit).toBe(0);
       expect(worker.output()).toContain('worker started');
