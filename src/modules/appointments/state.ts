@@ -12,8 +12,5 @@ export const TRANSITIONS = {
 
 export type Transition = keyof typeof TRANSITIONS;
 
-/** States that occupy a slot (and the patient's time). */
-export const ACTIVE: readonly AppointmentStatus[] = ['pending_payment', 'confirmed', 'in_progress'];
-
 /** Moving to another slot keeps the status: allowed before the consultation starts. */
 export const RESCHEDULABLE: readonly AppointmentStatus[] = ['pending_payment', 'confirmed'];

@@ -89,16 +89,6 @@ export async function consumeRecoveryCode(db: Db, userId: string, hash: string, 
   return result.numUpdatedRows === 1n;
 }
 
-export async function countUnusedRecoveryCodes(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom('recovery_codes')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .where('used_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function insertRefreshToken(
   db: Db,
   token: { userId: string; familyId: string; hash: string; mfa: boolean; now: Date; expiresAt: Date },

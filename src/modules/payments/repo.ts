@@ -45,10 +45,6 @@ export function lockPaymentByOrder(db: Db, orderId: string): Promise<PaymentRow 
     .executeTakeFirst();
 }
 
-export function lockPayment(db: Db, id: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-}
-
 /** Only the first order wins: a retried job and the inline call can't both attach one. */
 export function attachOrder(db: Db, id: string, orderId: string, now: Date): Promise<PaymentRow | undefined> {
   return db

@@ -99,7 +99,6 @@ export function createPaymentService(deps: {
     },
 
     lockByOrder: (tx: Db, orderId: string) => repo.lockPaymentByOrder(tx, orderId),
-    lock: (tx: Db, id: string) => repo.lockPayment(tx, id),
     recordEvent: (tx: Db, event: WebhookEvent) =>
       repo.recordEvent(tx, provider.name, event.id, event.type, clock.now()),
 
