@@ -64,7 +64,7 @@ export function createServices(platform: Platform) {
   });
   const doctors = createDoctorService({ db, clock, audit });
   const feed = createSlotFeed(platform.kv, logger);
-  const availability = createAvailabilityService({ db, clock, audit, doctors, feed });
+  const availability = createAvailabilityService({ db, clock, audit, doctors, feed, logger });
   const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
   const sandbox: SandboxProvider | null =
     config.paymentProvider === 'sandbox' ? sandboxProvider(config.payments.webhookSecret) : null;

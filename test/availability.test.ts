@@ -1,6 +1,14 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Account, bearer, createDoctor, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import {
+  type Account,
+  bearer,
+  createDoctor,
+  freshToken,
+  signUp,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.ts';
 import { connectWs } from './helpers/ws.ts';
 
 // Time zones here come from each schedule, never from the process: `npm test` runs this file with
@@ -134,6 +142,28 @@ describe('weekly schedule → slots', () => {
       '2026-03-29T02:00:00.000Z',
       '2026-03-30T08:00:00.000Z', // Monday 09:00 BST
     ]);
+  });
+
+  it('changing the schedule while a slot is in progress neither fails nor overlaps it', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const doctor = await createDoctor(t, admin);
+    await putSchedule(doctor, kolkataMondays);
+    t.clock.set('2026-03-02T04:05:00Z'); // 09:35 IST: the 09:30 slot is running
+    const res = await putSchedule(
+      { ...doctor, accessToken: await freshToken(t, doctor) },
+      {
+        ...kolkataMondays,
+        rules: [{ ...kolkataMondays.rules[0], slotMinutes: 20 }],
+      },
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    const rows = await t.platform.db
+      .selectFrom('slots')
+      .select(['starts_at', 'ends_at'])
+      .where('doctor_id', '=', doctor.id)
+      .orderBy('starts_at')
+      .execute();
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.starts_at >= rows[i - 1]!.ends_at).toBe(true);
   });
 
   it('respects minNoticeMinutes and never lists past slots', async () => {

@@ -52,6 +52,8 @@ describe('doctor profiles', () => {
     const d = await signUp(t, 'doctor');
     for (const bad of [
       { ...profile, timezone: 'Mars/Olympus' },
+      { ...profile, timezone: 'asia/kolkata' },
+      { ...profile, timezone: '+05:30' },
       { ...profile, feeMinor: -1 },
       { ...profile, feeMinor: 10.5 },
       { ...profile, specializations: ['astrology'] },
@@ -254,6 +256,24 @@ describe('search', () => {
   it('unverified doctors never appear', async () => {
     const all = await walk('sort=fee', 100);
     expect(new Set(all)).toEqual(new Set(seeds.filter((s) => s.verified).map((s) => s.id)));
+  });
+
+  it('odd input is a 400, never a 500: crafted cursors, huge fees, NUL bytes, years out of range', async () => {
+    const crafted = (k: unknown[], s = 'fee') => Buffer.from(JSON.stringify({ s, k })).toString('base64url');
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const url of [
+      `/api/v1/doctors?sort=fee&cursor=${crafted(['abc', id])}`,
+      `/api/v1/doctors?sort=rating&cursor=${crafted(['x; drop', id], 'rating')}`,
+      `/api/v1/doctors?q=a&cursor=${crafted([{}, id], 'relevance')}`,
+      '/api/v1/doctors?minFee=3000000000',
+      '/api/v1/doctors?q=%00abc',
+      '/api/v1/doctors?availableOn=0000-01-01',
+      `/api/v1/doctors/${id}/slots?from=0000-01-01T00:00:00Z&to=0000-01-02T00:00:00Z`,
+    ]) {
+      const res = await t.inject({ method: 'GET', url });
+      expect(res.statusCode, `${url}: ${res.body}`).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, url).toBeLessThan(500);
+    }
   });
 
   it('bad filters → 400; a cursor from another sort → 400 INVALID_CURSOR', async () => {

@@ -118,6 +118,11 @@ export function toAppError(error: unknown): AppError {
   if (known) return new AppError(known[0], known[1], known[2]);
   if (fastifyError.statusCode === 429) return tooManyRequests(60);
   if (isDependencyDown(error)) return serviceUnavailable();
+  // SQLSTATE class 22 (data exception: a NUL byte, a year out of range, a number too large):
+  // input the schemas let through but PostgreSQL can't store or compare. The client's to fix.
+  if (typeof fastifyError.code === 'string' && /^22[0-9A-Z]{3}$/.test(fastifyError.code)) {
+    return new AppError(400, 'VALIDATION_FAILED', 'A value is out of the range the service accepts');
+  }
   // Deadlock or serialization failure: the database rolled this attempt back; a retry will pass.
   if (typeof fastifyError.code === 'string' && ['40P01', '40001'].includes(fastifyError.code)) {
     return new AppError(503, 'RETRY', 'A concurrent change got in the way; retry the request', {

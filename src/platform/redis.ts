@@ -98,14 +98,18 @@ class RedisPubSub implements PubSub {
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #prefix: string;
-  readonly #handlers = new Map<string, Set<(message: string) => void>>();
+  /** Per channel: its handlers, and the SUBSCRIBE every subscriber waits for. */
+  readonly #channels = new Map<
+    string,
+    { handlers: Set<(message: string) => void>; ready: Promise<unknown> }
+  >();
 
   constructor(publisher: Redis, subscriber: Redis, prefix: string) {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
     this.#prefix = `${prefix}ps:`;
     subscriber.on('message', (channel: string, message: string) => {
-      for (const handler of this.#handlers.get(channel) ?? []) handler(message);
+      for (const handler of this.#channels.get(channel)?.handlers ?? []) handler(message);
     });
   }
   async publish(channel: string, message: string) {
@@ -113,17 +117,26 @@ class RedisPubSub implements PubSub {
   }
   async subscribe(channel: string, onMessage: (message: string) => void) {
     const full = this.#prefix + channel;
-    let handlers = this.#handlers.get(full);
-    if (!handlers) {
-      handlers = new Set();
-      this.#handlers.set(full, handlers);
-      await this.#subscriber.subscribe(full);
+    let entry = this.#channels.get(full);
+    if (!entry) {
+      const created = {
+        handlers: new Set<(message: string) => void>(),
+        ready: this.#subscriber.subscribe(full),
+      };
+      entry = created;
+      this.#channels.set(full, created);
+      // A failed SUBSCRIBE must not leave a channel that looks subscribed: the next subscriber retries.
+      created.ready.catch(() => {
+        if (this.#channels.get(full) === created) this.#channels.delete(full);
+      });
     }
+    await entry.ready;
+    const { handlers } = entry;
     handlers.add(onMessage);
     return async () => {
       handlers.delete(onMessage);
-      if (handlers.size === 0 && this.#handlers.get(full) === handlers) {
-        this.#handlers.delete(full);
+      if (handlers.size === 0 && this.#channels.get(full)?.handlers === handlers) {
+        this.#channels.delete(full);
         await this.#subscriber.unsubscribe(full);
       }
     };

@@ -23,7 +23,10 @@ export const toSlotView = (s: SlotRow): SlotView => ({
   status: s.status,
 });
 
-const CACHE_TTL_MS = 60_000;
+// Invalidation is by version bump after commit; if a bump is lost (Redis blip, crash between commit
+// and bump) entries still die young. Retried bumps make that rare; this bounds it.
+const CACHE_TTL_MS = 15_000;
+const BUMP_TRIES = 3;
 const VERSION_TTL_MS = 7 * 86_400_000;
 
 /**
@@ -47,9 +50,13 @@ export function createSlotFeed(kv: Kv, log: Logger) {
   return {
     /** After a commit: invalidate cached reads of this doctor, then tell subscribers. */
     async changed(doctorId: string, events: SlotEvent[] = []): Promise<void> {
-      await bestEffort('invalidate', undefined, async () => {
-        await kv.counters.hit(versionKey(doctorId), VERSION_TTL_MS);
-      });
+      for (let attempt = 1; attempt <= BUMP_TRIES; attempt++) {
+        const bumped = await bestEffort('invalidate', false, async () => {
+          await kv.counters.hit(versionKey(doctorId), VERSION_TTL_MS);
+          return true;
+        });
+        if (bumped) break;
+      }
       if (events.length > 0) {
         await bestEffort('publish', undefined, () =>
           kv.pubsub.publish(channel(doctorId), JSON.stringify(events)),

@@ -44,12 +44,13 @@ export async function scheduledDoctorIds(db: Db): Promise<string[]> {
   return (await db.selectFrom('doctor_schedules').select('doctor_id').execute()).map((r) => r.doctor_id);
 }
 
-export function futureSlots(db: Db, doctorId: string, after: Date): Promise<SlotRow[]> {
+/** Slots not yet over (one in progress counts: new slots must not overlap it either). */
+export function currentAndFutureSlots(db: Db, doctorId: string, now: Date): Promise<SlotRow[]> {
   return db
     .selectFrom('slots')
     .selectAll()
     .where('doctor_id', '=', doctorId)
-    .where('starts_at', '>', after)
+    .where('ends_at', '>', now)
     .orderBy('starts_at')
     .execute();
 }

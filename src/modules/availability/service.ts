@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import {
   AppError,
   type AuthContext,
@@ -18,6 +19,7 @@ import type { ScheduleInput } from './schemas.ts';
 
 export interface AvailabilityDeps {
   db: Db;
+  logger: Logger;
   clock: Clock;
   audit: AuditService;
   doctors: DoctorService;
@@ -40,7 +42,7 @@ function modeNotOffered(modes: readonly ConsultationMode[], wanted: Consultation
   }
 }
 
-export function createAvailabilityService({ db, clock, audit, doctors, feed }: AvailabilityDeps) {
+export function createAvailabilityService({ db, clock, audit, doctors, feed, logger }: AvailabilityDeps) {
   const updated = (rows: SlotRow[]): SlotEvent[] =>
     rows.map((r) => ({ type: 'slot.updated', slot: toSlotView(r) }));
   const removed = (rows: SlotRow[]): SlotEvent[] =>
@@ -49,7 +51,7 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed }: A
   /** Brings one doctor's future slots in line with the stored schedule, inside `tx`. */
   async function applySchedule(tx: Db, doctorId: string, schedule: repo.StoredSchedule) {
     const now = clock.now();
-    const existing = await repo.futureSlots(tx, doctorId, now);
+    const existing = await repo.currentAndFutureSlots(tx, doctorId, now);
     const plan = planSlots(
       schedule,
       existing.map((s) => ({
@@ -78,6 +80,7 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed }: A
         minNoticeMinutes: input.minNoticeMinutes,
         horizonDays: input.horizonDays,
       };
+      await doctors.assertTimeZone(input.timezone);
       const { added, gone } = await db.transaction().execute(async (tx) => {
         const doctor = await doctors.lockForChange(tx, doctorId);
         modeNotOffered(doctor.modes, [
@@ -115,25 +118,31 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed }: A
       let removedCount = 0;
       const ids = await repo.scheduledDoctorIds(db);
       for (const doctorId of ids) {
-        const result = await db.transaction().execute(async (tx) => {
-          await doctors.lockForChange(tx, doctorId);
-          const schedule = await repo.findSchedule(tx, doctorId);
-          if (!schedule) return { added: [], gone: [] };
-          const r = await applySchedule(tx, doctorId, schedule);
-          if (r.added.length + r.gone.length > 0) {
-            await audit.record(tx, SYSTEM, {
-              action: 'schedule.extended',
-              entity: 'doctor',
-              entityId: doctorId,
-              details: { added: r.added.length, removed: r.gone.length },
-            });
+        try {
+          const result = await db.transaction().execute(async (tx) => {
+            await doctors.lockForChange(tx, doctorId);
+            const schedule = await repo.findSchedule(tx, doctorId);
+            if (!schedule) return { added: [], gone: [] };
+            const r = await applySchedule(tx, doctorId, schedule);
+            if (r.added.length + r.gone.length > 0) {
+              await audit.record(tx, SYSTEM, {
+                action: 'schedule.extended',
+                entity: 'doctor',
+                entityId: doctorId,
+                details: { added: r.added.length, removed: r.gone.length },
+              });
+            }
+            return r;
+          });
+          added += result.added.length;
+          removedCount += result.gone.length;
+          if (result.added.length + result.gone.length > 0) {
+            await feed.changed(doctorId, [...removed(result.gone), ...updated(result.added)]);
           }
-          return r;
-        });
-        added += result.added.length;
-        removedCount += result.gone.length;
-        if (result.added.length + result.gone.length > 0)
-          await feed.changed(doctorId, [...removed(result.gone), ...updated(result.added)]);
+        } catch (error) {
+          // One doctor's failure must not stop every later doctor's horizon.
+          logger.error({ err: error, doctorId }, 'extending a slot horizon failed');
+        }
       }
       return { doctors: ids.length, added, removed: removedCount };
     },

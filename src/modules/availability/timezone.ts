@@ -23,9 +23,18 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+// IANA names as written in the tz database (Area/Location, case as published), or UTC.
+const ZONE_NAME = /^(UTC|[A-Z][A-Za-z_-]*(\/[A-Z][A-Za-z0-9_+-]*){1,2})$/;
+
+/**
+ * A first check for input (shape, and Intl knows it). Nothing is cached here: the input is
+ * anyone's, and a cache keyed by it would grow without bound. The database's own list of zones
+ * is the final word (see DoctorService.assertTimeZone).
+ */
 export function isValidTimeZone(timeZone: string): boolean {
+  if (!ZONE_NAME.test(timeZone)) return false;
   try {
-    formatter(timeZone);
+    new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
   } catch {
     return false;

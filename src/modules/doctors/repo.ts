@@ -40,6 +40,11 @@ export function lockDoctor(db: Db, id: string) {
     .executeTakeFirst();
 }
 
+export async function timeZoneNames(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`SELECT name FROM pg_timezone_names`.execute(db);
+  return rows.map((r) => r.name);
+}
+
 export async function findUserName(db: Db, id: string): Promise<string | undefined> {
   return (await db.selectFrom('users').select('name').where('id', '=', id).executeTakeFirst())?.name;
 }
@@ -132,12 +137,13 @@ export function searchQuery(db: Db, f: SearchFilter) {
     );
   }
   if (f.availableOn) {
-    // "Has an open, bookable slot on date D" in the doctor's own time zone.
+    // "Has an open, bookable slot on date D" in the doctor's own zone: the schedule's, else the profile's.
+    const zone = sql`coalesce((SELECT ds.timezone FROM doctor_schedules ds WHERE ds.doctor_id = d.user_id), d.timezone)`;
     q = q.where(sql<SqlBool>`EXISTS (
       SELECT 1 FROM slots s
       WHERE s.doctor_id = d.user_id AND s.status = 'open'
-        AND s.starts_at >= (${f.availableOn}::date)::timestamp AT TIME ZONE d.timezone
-        AND s.starts_at < (${f.availableOn}::date + 1)::timestamp AT TIME ZONE d.timezone
+        AND s.starts_at >= (${f.availableOn}::date)::timestamp AT TIME ZONE ${zone}
+        AND s.starts_at < (${f.availableOn}::date + 1)::timestamp AT TIME ZONE ${zone}
         AND s.starts_at > ${f.now}::timestamptz + make_interval(mins => coalesce(
           (SELECT min_notice_minutes FROM doctor_schedules ds WHERE ds.doctor_id = d.user_id), 0)))`);
   }

@@ -41,13 +41,33 @@ export function toDoctor(row: repo.DoctorView) {
 }
 export type Doctor = ReturnType<typeof toDoctor>;
 
-const cursorShape = z.tuple([z.union([z.string(), z.number()]), z.uuid()]);
+// The keyset position, typed per sort so a crafted cursor can't reach SQL as the wrong type.
+const cursorShapes = {
+  fee: z.object({ s: z.literal('fee'), k: z.tuple([z.number().int().min(0).max(2_147_483_647), z.uuid()]) }),
+  rating: z.object({
+    s: z.literal('rating'),
+    k: z.tuple([z.string().regex(/^\d{1,2}\.\d{1,2}$/), z.uuid()]),
+  }),
+  relevance: z.object({ s: z.literal('relevance'), k: z.tuple([z.number().finite(), z.uuid()]) }),
+} as const;
 
 /** Whether `viewer` may see this doctor although it is not (yet) verified. */
 const privileged = (id: string, viewer: AuthContext | null) =>
   viewer?.role === 'admin' || viewer?.userId === id;
 
 export function createDoctorService({ db, clock, audit }: DoctorDeps) {
+  // The zones this database knows: a zone Intl accepts but PostgreSQL doesn't would break search.
+  let zones: Promise<Set<string>> | undefined;
+
+  async function assertTimeZone(timezone: string): Promise<void> {
+    zones ??= repo.timeZoneNames(db).then((names) => new Set(names));
+    if (!(await zones).has(timezone)) {
+      throw new AppError(400, 'VALIDATION_FAILED', 'The time zone is not known', {
+        errors: [{ path: 'body.timezone', message: 'must be an IANA time zone, e.g. Asia/Kolkata' }],
+      });
+    }
+  }
+
   async function load(tx: Db, id: string): Promise<Doctor> {
     const row = await repo.findDoctor(tx, id);
     if (!row) throw notFound('Doctor');
@@ -55,7 +75,10 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
   }
 
   return {
+    assertTimeZone,
+
     async upsertProfile(auth: AuthContext, input: ProfileInput, meta: RequestMeta): Promise<Doctor> {
+      await assertTimeZone(input.timezone);
       return db.transaction().execute(async (tx) => {
         const existing = await repo.lockDoctor(tx, auth.userId);
         const name = (await repo.findUserName(tx, auth.userId)) ?? '';
@@ -151,9 +174,7 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
         });
       }
       const sort = query.sort ?? (query.q ? 'relevance' : 'rating');
-      const after = query.cursor
-        ? decodeCursor(query.cursor, z.object({ s: z.literal(sort), k: cursorShape }))
-        : undefined;
+      const after = decodeCursor(query.cursor, cursorShapes[sort]);
       const rows = await repo.searchDoctors(db, {
         ...query,
         sort,
