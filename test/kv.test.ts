@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/platform/clock.ts';
 import { backoffDelayMs, type Kv } from '../src/platform/kv.ts';
 import { createMemoryKv } from '../src/platform/memory.ts';
-import { createRedisKv } from '../src/platform/redis.ts';
+import { connectRedis, createRedisKv, RedisPubSub } from '../src/platform/redis.ts';
 import { REDIS_URL, uniqueName } from './helpers/services.ts';
 
 function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -109,5 +109,28 @@ describe('backoff', () => {
     expect([1, 2, 3, 4].map((a) => backoffDelayMs(a, () => 0.5))).toEqual([500, 1000, 2000, 4000]);
     expect(backoffDelayMs(1, () => 0)).toBe(375);
     expect(backoffDelayMs(1, () => 1)).toBe(625);
+  });
+});
+
+describe('Redis pub/sub after a failed SUBSCRIBE', () => {
+  it('a later subscriber retries the SUBSCRIBE instead of waiting on a dead channel', async () => {
+    const publisher = connectRedis(REDIS_URL);
+    const subscriber = connectRedis(REDIS_URL);
+    await publisher.connect();
+    const pubsub = new RedisPubSub(publisher, subscriber, `${uniqueName('ps')}:`);
+    try {
+      // The subscriber connection is down: SUBSCRIBE fails at once (no offline queue).
+      await expect(pubsub.subscribe('doctor-1', () => {})).rejects.toThrow();
+      // The first command started a connection in the background; wait until it is up.
+      if (subscriber.status !== 'ready') await new Promise((resolve) => subscriber.once('ready', resolve));
+      const received: string[] = [];
+      await pubsub.subscribe('doctor-1', (m) => received.push(m));
+      await pubsub.publish('doctor-1', 'slot changed');
+      await waitFor(() => (received.length === 1 ? true : undefined));
+      expect(received).toEqual(['slot changed']);
+    } finally {
+      publisher.disconnect();
+      subscriber.disconnect();
+    }
   });
 });

@@ -94,7 +94,7 @@ class RedisLocks implements Locks {
   }
 }
 
-class RedisPubSub implements PubSub {
+export class RedisPubSub implements PubSub {
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #prefix: string;
