@@ -70,17 +70,18 @@ export function createSlotFeed(kv: Kv, log: Logger) {
       });
     },
 
-    /** Cache-aside through the versioned keys; a cache outage falls through to `load`. */
+    /** The doctor's current cache version; null when the cache is unreachable (read from the database). */
+    version(doctorId: string): Promise<number | null> {
+      return bestEffort('version', null, async () => (await kv.counters.peek(versionKey(doctorId))).count);
+    },
+
+    /** Cache-aside through the keys of one version (read it once per request); null version → `load`. */
     async cached<T>(
       doctorId: string,
+      version: number | null,
       parts: string[],
       load: (missing: string[]) => Promise<Map<string, T>>,
     ): Promise<Map<string, T>> {
-      const version = await bestEffort(
-        'version',
-        null,
-        async () => (await kv.counters.peek(versionKey(doctorId))).count,
-      );
       const keyOf = (part: string) => `slots:${doctorId}:v${version}:${part}`;
       const found = new Map<string, T>();
       if (version !== null) {

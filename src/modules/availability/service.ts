@@ -231,12 +231,13 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
       const doctor = await doctors.getVisible(doctorId, viewer);
       const days: string[] = [];
       for (let t = Date.parse(utcDay(from)); t < to.getTime(); t += DAY_MS) days.push(utcDay(new Date(t)));
+      const version = await feed.version(doctorId);
       const [notice, byDay] = await Promise.all([
-        feed.cached<number>(doctorId, ['notice'], async () => {
+        feed.cached<number>(doctorId, version, ['notice'], async () => {
           const schedule = await repo.findSchedule(db, doctorId);
           return new Map([['notice', schedule?.minNoticeMinutes ?? 0]]);
         }),
-        feed.cached<SlotView[]>(doctorId, days, async (missing) => {
+        feed.cached<SlotView[]>(doctorId, version, days, async (missing) => {
           const start = new Date(`${missing[0]}T00:00:00Z`);
           const end = new Date(Date.parse(`${missing.at(-1)}T00:00:00Z`) + DAY_MS);
           const result = new Map(missing.map((day) => [day, [] as SlotView[]]));
