@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { seedLoadCommand } from './db/seed/index.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { createPlatform } from './platform/platform.ts';
 import { createServices } from './services.ts';
@@ -8,7 +9,9 @@ import { createServices } from './services.ts';
 const USAGE = `Usage: npm run cli -- <command>
   migrate                                   apply pending database migrations
   create-admin --email E --name N           create an admin (password from ADMIN_PASSWORD or --password)
-  audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)`;
+  audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)
+  seed-load --doctors N --patients M --days D [--seed S]
+                                            fill an empty database with realistic data (COPY; benchmarks)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -59,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify(report, null, 2));
         return report.ok ? 0 : 1;
       }
+      case 'seed-load':
+        return await seedLoadCommand(platform, rest);
       default:
         console.error(`unknown command "${command}"\n${USAGE}`);
         return 1;

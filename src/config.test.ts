@@ -62,11 +62,31 @@ describe('config', () => {
     }
   });
 
-  it('production refuses to start without signing and encryption keys', () => {
+  it('production refuses to start without signing and encryption keys, a webhook secret, or with the sandbox', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('JWT_PRIVATE_KEY'))).toBe(true);
     expect(problems.some((p) => p.startsWith('PHI_ENCRYPTION_KEYS'))).toBe(true);
     expect(problems.some((p) => p.startsWith('PAYMENT_WEBHOOK_SECRET'))).toBe(true);
+    // PAYMENT_PROVIDER defaults to the sandbox, which would let patients confirm their own bookings.
+    expect(problems.some((p) => p.startsWith('PAYMENT_PROVIDER'))).toBe(true);
+  });
+
+  it('has no default webhook secret', () => {
+    expect(loadConfig({}).payments.webhookSecret).toBeUndefined();
+  });
+
+  it('TRUST_PROXY: true/false, a hop count, or proxy addresses and CIDR ranges', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1' }).trustProxy).toBe(
+      '10.0.0.0/8,192.168.1.7,::1',
+    );
+    for (const bad of ['maybe', '10.0.0.0/99', '300.1.1.1', '10.0.0.0/8,nope']) {
+      expect(
+        problemsOf({ TRUST_PROXY: bad }).some((p) => p.startsWith('TRUST_PROXY')),
+        bad,
+      ).toBe(true);
+    }
   });
 
   it('pairs must be set together', () => {

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -21,6 +22,31 @@ const url = (protocols: string[]) =>
     message: `must be a URL starting with ${protocols.join(' or ')}//`,
   });
 const roles = ['patient', 'doctor', 'admin'] as const;
+
+/** true/false, a hop count, or a comma-separated list of proxy addresses and CIDR ranges. */
+const trustProxy = z.string().transform((v, ctx): boolean | number | string => {
+  if (/^(true|false)$/.test(v)) return v === 'true';
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = v.split(',').map((s) => s.trim());
+  const blocks = new BlockList();
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address);
+    try {
+      if (family === 0) throw new Error();
+      const type = family === 4 ? 'ipv4' : 'ipv6';
+      if (bits === undefined) blocks.addAddress(address, type);
+      else blocks.addSubnet(address, Number.parseInt(bits, 10), type);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be true, false, a hop count, or addresses/CIDR ranges (bad entry "${entry}")`,
+      });
+      return z.NEVER;
+    }
+  }
+  return entries.join(',');
+});
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -46,21 +72,30 @@ const envSchema = z.object({
     .default([]),
   PAYMENT_PROVIDER: z.enum(['sandbox', 'razorpay']).default('sandbox'),
   BOOKING_HOLD_SECONDS: int(30, 86_400).default(600),
-  IDEMPOTENCY_LEASE_SECONDS: int(1, 600).default(30),
+  BOOKING_MAX_UNPAID_HOLDS: int(1, 100).default(3),
+  BOOKING_MAX_UPCOMING_PER_DOCTOR: int(1, 1000).default(3),
+  BOOKING_HOLD_COOLDOWN_SECONDS: int(0, 86_400).default(900),
   CANCELLATION_FULL_REFUND_HOURS: int(0, 720).default(24),
   LATE_CANCELLATION_REFUND_PERCENT: int(0, 100).default(0),
+  RESCHEDULE_CUTOFF_HOURS: int(0, 720).default(24),
+  SCHEDULE_MAX_SLOTS: int(1, 100_000).default(10_000),
+  SCHEDULE_CHANGES_PER_MINUTE: int(1).default(10),
   PAYMENT_WEBHOOK_SECRET: z.string().min(8).optional(),
   RAZORPAY_API_URL: url(['https:', 'http:']).default('https://api.razorpay.com/v1'),
   RAZORPAY_KEY_ID: z.string().optional(),
   RAZORPAY_KEY_SECRET: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
+  RATE_LIMIT_SYNC_MS: int(10, 10_000).default(250),
   AUTH_RATE_LIMIT_PER_MINUTE: int(1).default(30),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: int(1).default(50),
   LOGIN_FAILURE_WINDOW_SECONDS: int(1).default(900),
   CORS_ORIGINS: list.default([]),
   BODY_LIMIT_BYTES: int(1024).default(1_048_576),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxy.default(false),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(500),
+  SLOT_CACHE_CHECK_MS: int(10, 10_000).default(250),
+  SLOT_CACHE_MAX_SLOTS: int(0).default(500_000),
   AUDIT_CHECKPOINT_STORE: z.enum(['file', 'redis']).optional(),
   AUDIT_SEAL_INTERVAL_MS: int(50, 3_600_000).default(1000),
   IN_PROCESS_JOBS: bool.optional(),
@@ -78,6 +113,8 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** A Redis command that takes longer fails, and the caller degrades (to the database, or no cache). */
+  redisCommandTimeoutMs: number;
   logLevel: string;
   jwt: {
     privateKeyPem: string | undefined;
@@ -92,16 +129,23 @@ export interface Config {
   mfaRequiredRoles: Role[];
   paymentProvider: 'sandbox' | 'razorpay';
   payments: {
-    /** Signs gateway webhooks (Razorpay's webhook secret; the sandbox signs the same way). */
-    webhookSecret: string;
+    /**
+     * Signs gateway webhooks (Razorpay's webhook secret; the sandbox signs the same way). Never a
+     * default: unset with the sandbox, a random one is generated into DATA_DIR.
+     */
+    webhookSecret: string | undefined;
     razorpay: { apiUrl: string; keyId: string; keySecret: string };
   };
   bookingHoldSeconds: number;
-  /** How long a request may hold its Idempotency-Key before a retry may take over (a crashed request). */
-  idempotencyLeaseSeconds: number;
-  cancellation: { fullRefundHours: number; lateRefundPercent: number };
+  /** Anti-hoarding (OWASP API6): unpaid holds per patient, upcoming bookings per patient per doctor. */
+  bookingLimits: { maxUnpaidHolds: number; maxUpcomingPerDoctor: number; relapseCooldownSeconds: number };
+  changePolicy: { fullRefundHours: number; lateRefundPercent: number; rescheduleCutoffHours: number };
+  schedule: { maxSlots: number; changesPerMinute: number };
+  slotCache: { checkMs: number; maxSlots: number };
   rateLimit: {
     perMinute: number;
+    /** How often an instance shares its request counts (see http/rate-limit.ts for the error bound). */
+    syncMs: number;
     authPerMinute: number;
     loginMaxFailuresPerAccount: number;
     loginMaxFailuresPerIp: number;
@@ -109,7 +153,8 @@ export interface Config {
   };
   corsOrigins: string[];
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /** Fastify's trustProxy: true/false, a hop count, or addresses/CIDR ranges. */
+  trustProxy: boolean | number | string;
   audit: { checkpointStore: 'file' | 'redis'; sealIntervalMs: number };
   /** Run background jobs (audit sealer, later the outbox relay) inside the API process. */
   inProcessJobs: boolean;
@@ -141,8 +186,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production') {
     if (!e.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PEM, Ed25519 or RSA)');
     if (!e.PHI_ENCRYPTION_KEYS) problems.push('PHI_ENCRYPTION_KEYS: required in production');
-    // The development default is public knowledge: anyone could sign a "payment captured" webhook.
     if (!e.PAYMENT_WEBHOOK_SECRET) problems.push('PAYMENT_WEBHOOK_SECRET: required in production');
+    // The sandbox lets a patient mark their own payment captured.
+    if (e.PAYMENT_PROVIDER === 'sandbox') {
+      problems.push('PAYMENT_PROVIDER: sandbox is for development and tests; use razorpay in production');
+    }
   }
   if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL/BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
@@ -166,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     jwt: {
       privateKeyPem: e.JWT_PRIVATE_KEY,
@@ -183,7 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mfaRequiredRoles: e.MFA_REQUIRED_ROLES,
     paymentProvider: e.PAYMENT_PROVIDER,
     payments: {
-      webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? 'sandbox-webhook-secret',
+      webhookSecret: e.PAYMENT_WEBHOOK_SECRET,
       razorpay: {
         apiUrl: e.RAZORPAY_API_URL,
         keyId: e.RAZORPAY_KEY_ID ?? '',
@@ -191,13 +240,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     bookingHoldSeconds: e.BOOKING_HOLD_SECONDS,
-    idempotencyLeaseSeconds: e.IDEMPOTENCY_LEASE_SECONDS,
-    cancellation: {
+    bookingLimits: {
+      maxUnpaidHolds: e.BOOKING_MAX_UNPAID_HOLDS,
+      maxUpcomingPerDoctor: e.BOOKING_MAX_UPCOMING_PER_DOCTOR,
+      relapseCooldownSeconds: e.BOOKING_HOLD_COOLDOWN_SECONDS,
+    },
+    changePolicy: {
       fullRefundHours: e.CANCELLATION_FULL_REFUND_HOURS,
       lateRefundPercent: e.LATE_CANCELLATION_REFUND_PERCENT,
+      rescheduleCutoffHours: e.RESCHEDULE_CUTOFF_HOURS,
     },
+    schedule: { maxSlots: e.SCHEDULE_MAX_SLOTS, changesPerMinute: e.SCHEDULE_CHANGES_PER_MINUTE },
+    slotCache: { checkMs: e.SLOT_CACHE_CHECK_MS, maxSlots: e.SLOT_CACHE_MAX_SLOTS },
     rateLimit: {
       perMinute: e.RATE_LIMIT_PER_MINUTE,
+      syncMs: e.RATE_LIMIT_SYNC_MS,
       authPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
       loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { IDEMPOTENCY_TTL_MS } from './http/index.ts';
 import { startPeriodic } from './platform/periodic.ts';
 import type { Services } from './services.ts';
 
@@ -9,11 +8,8 @@ const DAY_MS = 86_400_000;
 /** What the outbox's topics do when the queue delivers them. */
 export function registerJobHandlers(services: Services, log: Logger) {
   const { queue } = services;
-  queue.process('payment.create_order', async (data) => {
-    await services.payments.ensureGatewayOrder((data as { paymentId: string }).paymentId);
-  });
   queue.process('payment.refund', async (data) => {
-    await services.payments.executeRefund((data as { paymentId: string }).paymentId);
+    await services.refunds.execute((data as { refundId: string }).refundId);
   });
   // Notifications (e-mail, SMS) subscribe to these; until then they are acknowledged and logged.
   for (const topic of [
@@ -42,11 +38,17 @@ export function startBackgroundJobs(services: Services, config: Config, log: Log
       firstDelayMs: 1_000,
       log,
     }),
-    startPeriodic(
-      'idempotency key expiry',
-      () => services.idempotencyStore.expire(new Date(Date.now() - IDEMPOTENCY_TTL_MS)),
-      { intervalMs: 3_600_000, firstDelayMs: 60_000, log },
-    ),
+    startPeriodic('idempotency key expiry', () => services.idempotencyStore.expire(new Date()), {
+      intervalMs: 3_600_000,
+      firstDelayMs: 60_000,
+      log,
+    }),
+    // Refunds whose job died or gave up are asked again: a refund is never dropped.
+    startPeriodic('refund sweep', () => services.refunds.sweep(), {
+      intervalMs: 5 * 60_000,
+      firstDelayMs: 30_000,
+      log,
+    }),
     startPeriodic('outbox pruning', () => services.outbox.prune(7 * DAY_MS), {
       intervalMs: DAY_MS,
       firstDelayMs: 120_000,

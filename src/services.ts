@@ -9,11 +9,14 @@ import { createAuthService } from './modules/auth/service.ts';
 import { createLoginThrottle } from './modules/auth/throttle.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
 import { createSlotFeed } from './modules/availability/live.ts';
-import { createAvailabilityService } from './modules/availability/service.ts';
+import { createReadModel } from './modules/availability/read-model.ts';
+import { type AvailabilityService, createAvailabilityService } from './modules/availability/service.ts';
 import { createDoctorService } from './modules/doctors/service.ts';
 import { createOutbox } from './modules/outbox/service.ts';
+import { createPaymentEvents } from './modules/payments/events.ts';
 import type { PaymentProvider } from './modules/payments/provider.ts';
 import { razorpayProvider } from './modules/payments/razorpay.ts';
+import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
@@ -62,40 +65,91 @@ export function createServices(platform: Platform) {
       mfaRequiredRoles: config.mfaRequiredRoles,
     },
   });
-  const doctors = createDoctorService({ db, clock, audit });
   const feed = createSlotFeed(platform.kv, logger);
-  const availability = createAvailabilityService({ db, clock, audit, doctors, feed, logger });
+  // Verification makes a doctor's schedule generate slots; any profile change is news to readers.
+  let availability: AvailabilityService | undefined;
+  const doctors = createDoctorService({
+    db,
+    clock,
+    audit,
+    changed: async (doctorId, { verified }) => {
+      await feed.changed(doctorId);
+      if (verified) await availability?.regenerate(doctorId);
+    },
+  });
+  // A change without slot events is a profile change (or everything): cached searches go, everywhere.
+  feed.onChange((_doctorId, _version, events) => {
+    if (events.length === 0) doctors.profilesChanged();
+  });
+  const readModel = createReadModel({
+    db,
+    clock,
+    feed,
+    shared: platform.kv.mode === 'redis' ? platform.kv.cache : undefined,
+    logger,
+    metrics,
+    checkMs: config.slotCache.checkMs,
+    maxSlots: config.slotCache.maxSlots,
+  });
+  availability = createAvailabilityService({
+    db,
+    clock,
+    audit,
+    doctors,
+    feed,
+    readModel,
+    logger,
+    maxScheduleSlots: config.schedule.maxSlots,
+  });
   const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
   const sandbox: SandboxProvider | null =
-    config.paymentProvider === 'sandbox' ? sandboxProvider(config.payments.webhookSecret) : null;
+    config.paymentProvider === 'sandbox' ? sandboxProvider(platform.webhookSecret) : null;
   const provider: PaymentProvider =
-    sandbox ??
-    razorpayProvider({ ...config.payments.razorpay, webhookSecret: config.payments.webhookSecret });
-  const payments = createPaymentService({ db, clock, provider, outbox, metrics, logger });
+    sandbox ?? razorpayProvider({ ...config.payments.razorpay, webhookSecret: platform.webhookSecret });
+  const refunds = createRefunds({ db, clock, provider, outbox, metrics, logger });
+  const payments = createPaymentService({ db, clock, provider, refunds });
+  const idempotencyStore = createIdempotencyStore(db);
   const appointments = createAppointmentService({
     db,
     clock,
-    locks: platform.kv.locks,
+    cipher: platform.cipher,
+    keys: idempotencyStore,
     audit,
     outbox,
     payments,
     feed,
     metrics,
     logger,
-    settings: { holdSeconds: config.bookingHoldSeconds, ...config.cancellation },
+    settings: {
+      holdSeconds: config.bookingHoldSeconds,
+      ...config.bookingLimits,
+      ...config.changePolicy,
+    },
   });
-  const idempotencyStore = createIdempotencyStore(db);
+  const paymentEvents = createPaymentEvents({
+    db,
+    clock,
+    provider,
+    refunds,
+    bookings: appointments.port,
+    audit,
+    metrics,
+    logger,
+  });
   return {
     audit,
     tokens,
     auth,
     doctors,
     feed,
+    readModel,
     availability,
     outbox,
     queue: platform.kv.queue,
     sandbox,
+    refunds,
     payments,
+    paymentEvents,
     appointments,
     idempotencyStore,
   };

@@ -56,7 +56,9 @@ const addSlots = (who: Account, slots: object[]) =>
     payload: { slots },
   });
 const setStatus = (id: string, status: string) =>
-  sql`UPDATE slots SET status = ${status} WHERE id = ${id}`.execute(t.platform.db);
+  sql`UPDATE slots SET status = ${status}, held_until = CASE WHEN ${status} = 'held' THEN now() + interval '10 minutes' END WHERE id = ${id}`.execute(
+    t.platform.db,
+  );
 
 describe('weekly schedule → slots', () => {
   it('materialises slots in the doctor’s zone and regenerates idempotently', async () => {
@@ -365,13 +367,21 @@ describe('single slots', () => {
 });
 
 describe('reading slots', () => {
-  it('an unverified doctor’s slots are 404 to the public, visible to the doctor', async () => {
+  it('an unverified doctor is 404 to the public; its schedule makes slots once it is verified', async () => {
     t.clock.set('2026-03-01T00:00:00Z');
     const doctor = await createDoctor(t, admin, {}, false);
-    await putSchedule(doctor, kolkataMondays);
+    expect((await putSchedule(doctor, kolkataMondays)).json()).toMatchObject({ added: 0 });
     const res = await t.inject({ method: 'GET', url: `/api/v1/doctors/${doctor.id}/slots` });
     expect(res.statusCode).toBe(404);
-    expect(await openSlots(doctor.id, undefined, bearer(doctor.accessToken))).toHaveLength(8);
+    expect(await openSlots(doctor.id, undefined, bearer(doctor.accessToken))).toEqual([]);
+    const verified = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/doctors/${doctor.id}/verify`,
+      headers: bearer(await freshToken(t, admin)),
+      payload: { status: 'verified' },
+    });
+    expect(verified.statusCode).toBe(200);
+    expect(await openSlots(doctor.id)).toHaveLength(8);
   });
 
   it('ranges: at most 31 days, `to` after `from`, ISO instants', async () => {

@@ -5,20 +5,21 @@ import { fingerprintOf } from '../src/http/index.ts';
 import {
   type Account,
   bearer,
-  createDoctor,
   freshToken,
   quickPatients,
   signUp,
   startTestApp,
   type TestApp,
 } from './helpers/app.ts';
-import { bookingInvariantViolations } from './helpers/invariants.ts';
+import { bookingKit } from './helpers/booking.ts';
 
 let t: TestApp;
 let admin: Account;
+let kit: ReturnType<typeof bookingKit>;
 beforeAll(async () => {
   t = await startTestApp({ clockStart: '2026-03-01T00:00:00Z' });
   admin = await signUp(t, 'admin');
+  kit = bookingKit(t, admin);
 });
 afterAll(() => t.close());
 
@@ -36,35 +37,11 @@ const book = (
     payload: body,
   });
 
-/** A verified doctor with `count` open 30-minute slots starting `daysAhead` days after the clock. */
-async function doctorWithSlots(count: number, options: { feeMinor?: number; daysAhead?: number } = {}) {
-  const doctor = await createDoctor(t, admin, { feeMinor: options.feeMinor ?? 50000 });
-  const base = t.clock.now().getTime() + (options.daysAhead ?? 3) * 86_400_000;
-  const res = await t.inject({
-    method: 'POST',
-    url: '/api/v1/doctors/me/slots',
-    headers: bearer(doctor.accessToken),
-    payload: {
-      slots: Array.from({ length: count }, (_, i) => ({
-        startsAt: new Date(base + i * 3_600_000).toISOString(),
-        endsAt: new Date(base + i * 3_600_000 + 1_800_000).toISOString(),
-        mode: 'video',
-      })),
-    },
-  });
-  if (res.statusCode !== 201) throw new Error(res.body);
-  return { doctor, slots: res.json().items as Array<{ id: string; startsAt: string }> };
-}
-
-async function slotStatus(id: string) {
-  return (
-    await t.platform.db.selectFrom('slots').select('status').where('id', '=', id).executeTakeFirstOrThrow()
-  ).status;
-}
-
-async function assertInvariants() {
-  expect(await bookingInvariantViolations(t.platform.db)).toEqual([]);
-}
+// Doctors with slots three days out (their slots an hour apart), slot states, invariants, locks.
+const doctorWithSlots = (count: number, options: { feeMinor?: number } = {}) =>
+  kit.doctorWithSlots(count, options);
+const slotStatus = (id: string) => kit.slotStatus(id);
+const assertInvariants = () => kit.assertInvariants();
 
 describe('booking', () => {
   it('holds the slot, creates the appointment and its payment order → 201', async () => {
@@ -81,14 +58,30 @@ describe('booking', () => {
       startsAt: slots[0]!.startsAt,
       mode: 'video',
       holdExpiresAt: new Date(t.clock.now().getTime() + 600_000).toISOString(),
-      payment: {
-        status: 'pending',
-        amountMinor: 50000,
-        currency: 'INR',
-        providerOrderId: expect.stringMatching(/^order_/),
-      },
+      reason: 'Acidity for two weeks',
+      // The gateway order is made when the patient checks out, not on the booking request.
+      payment: { status: 'created', amountMinor: 50000, currency: 'INR', providerOrderId: null },
     });
     expect(await slotStatus(slots[0]!.id)).toBe('held');
+    const checkout = await t.inject({
+      method: 'POST',
+      url: `/api/v1/payments/${body.payment.id}/checkout`,
+      headers: bearer(patient.accessToken),
+    });
+    expect(checkout.json()).toMatchObject({
+      paymentId: body.payment.id,
+      provider: 'sandbox',
+      orderId: expect.stringMatching(/^order_/),
+      amountMinor: 50000,
+      currency: 'INR',
+      status: 'pending',
+    });
+    const again = await t.inject({
+      method: 'POST',
+      url: `/api/v1/payments/${body.payment.id}/checkout`,
+      headers: bearer(patient.accessToken),
+    });
+    expect(again.json().orderId).toBe(checkout.json().orderId);
     const publicSlots = await t.inject({ method: 'GET', url: `/api/v1/doctors/${doctor.id}/slots` });
     expect(publicSlots.json().items).toEqual([]);
     await assertInvariants();
@@ -254,79 +247,77 @@ describe('idempotency keys', () => {
     expect(n.n).toBe(1);
   });
 
-  it('a request that died holding its key: 409 while its lease runs, then a retry takes over', async () => {
+  it('while a request holds its key, another with the key → 409 IDEMPOTENCY_IN_PROGRESS; if it dies, a retry runs at once', async () => {
     const { slots } = await doctorWithSlots(1);
     const [p] = await quickPatients(t, 1);
     const key = randomUUID();
     const body = { slotId: slots[0]!.id };
-    await t.services.idempotencyStore.claim(
-      p!.id,
-      key,
-      fingerprintOf('POST', '/api/v1/appointments', body),
-      t.clock.now(),
-      30_000,
-      86_400_000,
-    );
-    const blocked = await book(p!.accessToken, body, key);
-    expect(blocked.statusCode).toBe(409);
-    expect(blocked.json().code).toBe('IDEMPOTENCY_IN_PROGRESS');
-    t.clock.advance(31_000);
+    const k = { userId: p!.id, key, fingerprint: fingerprintOf('POST', '/api/v1/appointments', body) };
+    // A request mid-transaction holds its key; it then "crashes" (its transaction rolls back).
+    await expect(
+      t.platform.db.transaction().execute(async (tx) => {
+        await t.services.idempotencyStore.begin(tx, k, t.clock.now());
+        const blocked = await book(p!.accessToken, body, key);
+        expect(blocked.statusCode).toBe(409);
+        expect(blocked.json().code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        throw new Error('crash');
+      }),
+    ).rejects.toThrow('crash');
+    // Nothing it did survives, and nothing is left to wait for: no lease, no leftover key.
     const retried = await book(p!.accessToken, body, key);
     expect(retried.statusCode).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('crash between commit and response: the retry with the same key gives the original answer', async () => {
     const { slots } = await doctorWithSlots(1);
     const [p] = await quickPatients(t, 1);
     const key = randomUUID();
-    const body = { slotId: slots[0]!.id };
+    const body = { slotId: slots[0]!.id, reason: 'Knee pain' };
     // What the route does, minus the answer ever reaching the client (the process "dies" after commit).
-    const store = t.services.idempotencyStore;
-    const claim = await store.claim(
-      p!.id,
-      key,
-      fingerprintOf('POST', '/api/v1/appointments', body),
-      t.clock.now(),
-      30_000,
-      86_400_000,
-    );
-    if (claim.kind !== 'claimed') throw new Error('expected to claim the key');
-    const handle = {
-      async complete(tx: Parameters<typeof store.complete>[4], status: number, answer: unknown) {
-        await store.complete(
-          p!.id,
-          key,
-          claim.token,
-          { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(answer) },
-          tx,
-        );
-      },
-    };
     const committed = await t.services.appointments.book(
       { userId: p!.id, role: 'patient', sessionId: p!.id, mfa: false },
       body,
       { actor: { id: p!.id, role: 'patient' }, requestId: 'lost', ip: null },
-      handle,
+      { userId: p!.id, key, fingerprint: fingerprintOf('POST', '/api/v1/appointments', body) },
     );
     const retry = await book(p!.accessToken, body, key);
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBe('true');
-    expect(retry.json().id).toBe(committed.id);
+    expect(retry.json()).toEqual(t.services.appointments.renderBooking(JSON.parse(committed.body)));
+    expect(retry.json().reason).toBe('Knee pain');
     await assertInvariants();
   });
 
-  it('a slow request that lost its key to a retry can neither answer nor release it', async () => {
+  it('two requests with one key that slip past each other: the key decides, the loser changes nothing', async () => {
+    const { slots } = await doctorWithSlots(1);
     const [p] = await quickPatients(t, 1);
-    const store = t.services.idempotencyStore;
-    const slow = await store.claim(p!.id, 'k-slow', 'fp', t.clock.now(), 1000, 86_400_000);
-    t.clock.advance(1500);
-    const retry = await store.claim(p!.id, 'k-slow', 'fp', t.clock.now(), 1000, 86_400_000);
-    if (slow.kind !== 'claimed' || retry.kind !== 'claimed')
-      throw new Error('expected both claims to succeed');
-    const answer = { status: 201, contentType: 'application/json', body: '{}' };
-    expect(await store.complete(p!.id, 'k-slow', slow.token, answer)).toBe(false);
-    await store.release(p!.id, 'k-slow', slow.token);
-    expect(await store.complete(p!.id, 'k-slow', retry.token, answer)).toBe(true);
+    const key = randomUUID();
+    const body = { slotId: slots[0]!.id };
+    const fingerprint = fingerprintOf('POST', '/api/v1/appointments', body);
+    // Another writer of this key (without the advisory lock) is about to commit a refusal.
+    let booking: Promise<Res> | undefined;
+    await t.platform.db.transaction().execute(async (tx) => {
+      await t.services.idempotencyStore.save(
+        tx,
+        { userId: p!.id, key, fingerprint },
+        { status: 409, kind: 'problem', body: '{"code":"FIRST"}' },
+        t.clock.now(),
+      );
+      booking = book(p!.accessToken, body, key);
+      await kit.waitUntilBlocked();
+    });
+    const res = await booking!;
+    expect(res.statusCode).toBe(409);
+    expect(res.headers['idempotent-replayed']).toBe('true');
+    expect(res.json()).toEqual({ code: 'FIRST' });
+    expect(await slotStatus(slots[0]!.id)).toBe('open');
+    const made = await t.platform.db
+      .selectFrom('appointments')
+      .select('id')
+      .where('patient_id', '=', p!.id)
+      .execute();
+    expect(made).toEqual([]);
   });
 
   it('a business 400 is not stored: the same key may be retried', async () => {
@@ -363,5 +354,23 @@ describe('metrics', () => {
     expect(body).toContain('holds_expired_total');
     expect(body).toContain('payments_total');
     expect(body).toMatch(/outbox_lag_seconds \d/);
+  });
+});
+
+describe('indexes the booking and payment paths look rows up by', () => {
+  it('exist: appointments by slot, payments by gateway payment, refresh tokens by user', async () => {
+    const { rows } = await sql<{ tablename: string; indexdef: string }>`
+      SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'`.execute(t.platform.db);
+    // A whole-table index led by the column (a partial one serves only the rows it covers).
+    const leading = (table: string, column: string) =>
+      rows.some(
+        (r) =>
+          r.tablename === table &&
+          new RegExp(`\\(${column}[,)]`).test(r.indexdef) &&
+          !r.indexdef.includes(' WHERE '),
+      );
+    expect(leading('appointments', 'slot_id')).toBe(true);
+    expect(leading('payments', 'provider_payment_id')).toBe(true);
+    expect(leading('refresh_tokens', 'user_id')).toBe(true);
   });
 });

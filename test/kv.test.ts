@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/platform/clock.ts';
 import { backoffDelayMs, type Kv } from '../src/platform/kv.ts';
 import { createMemoryKv } from '../src/platform/memory.ts';
-import { connectRedis, createRedisKv, RedisPubSub } from '../src/platform/redis.ts';
+import { createRedisKv, RedisPubSub } from '../src/platform/redis.ts';
+import { connectRedis } from '../src/platform/redis-connection.ts';
 import { REDIS_URL, uniqueName } from './helpers/services.ts';
 
 function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -23,15 +24,23 @@ describe.each(['memory', 'redis'] as const)('%s adapters', (mode) => {
   const clock = new ManualClock();
   beforeAll(async () => {
     kv =
-      mode === 'memory' ? createMemoryKv(clock) : await createRedisKv(REDIS_URL, `${uniqueName('kvtest')}:`);
+      mode === 'memory'
+        ? createMemoryKv(clock)
+        : await createRedisKv(REDIS_URL, `${uniqueName('kvtest')}:`, 1000);
   });
   afterAll(() => kv.close());
 
-  it('cache: set, get, delete', async () => {
-    await kv.cache.set('a', '1', 60_000);
-    expect(await kv.cache.get('a')).toBe('1');
+  it('cache: set and get many in one round trip, delete', async () => {
+    await kv.cache.setMany(
+      [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+      60_000,
+    );
+    expect(await kv.cache.getMany(['a', 'x', 'b'])).toEqual(['1', null, '2']);
     await kv.cache.del('a');
-    expect(await kv.cache.get('a')).toBeNull();
+    expect(await kv.cache.getMany(['a'])).toEqual([null]);
   });
 
   it('counters: count within a window and report time to reset', async () => {
@@ -45,14 +54,35 @@ describe.each(['memory', 'redis'] as const)('%s adapters', (mode) => {
     expect((await kv.counters.peek(key)).count).toBe(0);
   });
 
-  it('locks: one holder at a time; only the holder releases', async () => {
-    const key = uniqueName('l');
-    const attempts = await Promise.all(Array.from({ length: 50 }, () => kv.locks.tryAcquire(key, 10_000)));
-    const holders = attempts.filter((l) => l !== null);
-    expect(holders).toHaveLength(1);
-    expect(await holders[0]!.release()).toBe(true);
-    expect(await holders[0]!.release()).toBe(false);
-    expect(await kv.locks.tryAcquire(key, 10_000)).not.toBeNull();
+  it('counters: add to many at once, each expiring a window after its first add', async () => {
+    const [a, b] = [uniqueName('ca'), uniqueName('cb')];
+    expect(
+      await kv.counters.add(
+        [
+          [a, 3],
+          [b, 1],
+        ],
+        60_000,
+      ),
+    ).toEqual([3, 1]);
+    expect(await kv.counters.add([[a, 2]], 60_000)).toEqual([5]);
+    expect((await kv.counters.peek(a)).resetInMs).toBeGreaterThan(50_000);
+  });
+
+  it('versions: a bump and its message are one step; subscribers read the version from the message', async () => {
+    const channel = uniqueName('vch');
+    const key = uniqueName('v');
+    const received: string[] = [];
+    const unsubscribe = await kv.pubsub.subscribe(channel, (m) => {
+      received.push(m);
+    });
+    expect(await kv.versions.get([key])).toEqual([0]);
+    expect(await kv.versions.bumpAndPublish(key, channel, 'hello')).toBe(1);
+    expect(await kv.versions.bumpAndPublish(key, channel, 'again')).toBe(2);
+    await waitFor(() => (received.length === 2 ? true : undefined));
+    expect(received).toEqual(['1 hello', '2 again']);
+    expect(await kv.versions.get([key, uniqueName('none')])).toEqual([2, 0]);
+    await unsubscribe();
   });
 
   it('pub/sub: subscribers receive messages until they unsubscribe', async () => {

@@ -13,12 +13,14 @@ export class AppError extends Error {
   readonly code: string;
   readonly retryAfterSeconds: number | undefined;
   readonly errors: FieldError[] | undefined;
+  /** A passing state (a lock, a race still running): the same request may get another answer soon. */
+  readonly transient: boolean;
 
   constructor(
     status: number,
     code: string,
     detail: string,
-    options: { retryAfterSeconds?: number; errors?: FieldError[] } = {},
+    options: { retryAfterSeconds?: number; errors?: FieldError[]; transient?: boolean } = {},
   ) {
     super(detail);
     this.name = 'AppError';
@@ -26,6 +28,7 @@ export class AppError extends Error {
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.errors = options.errors;
+    this.transient = options.transient ?? false;
   }
 }
 
@@ -34,7 +37,8 @@ export const unauthorized = (detail = 'Authentication is required', code = 'UNAU
 export const forbidden = (detail = 'You may not do this', code = 'FORBIDDEN') =>
   new AppError(403, code, detail);
 export const notFound = (what = 'Resource') => new AppError(404, 'NOT_FOUND', `${what} not found`);
-export const conflict = (code: string, detail: string) => new AppError(409, code, detail);
+export const conflict = (code: string, detail: string, options: { transient?: boolean } = {}) =>
+  new AppError(409, code, detail, options);
 export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many requests, slow down') =>
   new AppError(429, 'RATE_LIMITED', detail, { retryAfterSeconds });
 export const serviceUnavailable = (detail = 'A dependency is unavailable, retry shortly') =>

@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { canonicalJson } from '../platform/canonical-json.ts';
 import type { Clock } from '../platform/clock.ts';
-import type { Db } from '../platform/db/index.ts';
-import type { IdempotencyStore } from '../platform/idempotency-store.ts';
+import {
+  type IdempotencyKey,
+  type IdempotencyStore,
+  isKeyCollision,
+  KeyTaken,
+  type StoredAnswer,
+} from '../platform/idempotency-store.ts';
 import { requireAuth } from './auth.ts';
-import { AppError, conflict } from './errors.ts';
+import { AppError, conflict, problemOf } from './errors.ts';
 
-export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/** Turns a stored result (the rows, parsed from JSON) into the response body. */
+type Render = (rows: never) => unknown;
+
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
 
 /** Method, path and canonical body: the same request whatever its field order or whitespace. */
@@ -17,31 +24,28 @@ export function fingerprintOf(method: string, url: string, body: unknown): strin
     .digest('hex');
 }
 
-/** Lets a service record the answer inside its own transaction, so a crash after commit can't lose it. */
-export interface IdempotencyHandle {
-  complete(tx: Db, status: number, body: unknown): Promise<void>;
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { userId: string; key: string; token: string; handle: IdempotencyHandle } | null;
+    idempotencyKey: IdempotencyKey | null;
   }
 }
 
-// Answers that are the client's to fix or retry (bad input, auth, throttling, our failures):
-// not stored, the key is given back. 2xx and business refusals (404, 409, 422) are stored.
-function isReplayable(status: number): boolean {
-  return !(status === 400 || status === 401 || status === 403 || status === 429 || status >= 500);
-}
+/**
+ * A refusal the operation decided (the slot is taken, the appointment is not yours) is the key's
+ * answer; what the client should fix or simply retry is not: bad input (400), auth (401/403),
+ * throttling (429), our failures (5xx) and passing states (a lock, a race still running).
+ */
+const isDecided = (error: AppError) => (error.status === 404 || error.status === 409) && !error.transient;
 
 /**
- * Opt-in idempotency for write routes: `preHandler: idempotent` (after authentication; schema
- * validation has already run, so invalid bodies never consume a key). Same key + same request →
- * the stored answer with `Idempotent-Replayed: true`; same key + different request → 422; while
- * the first is running → 409; missing key → 400. Keys are per user and kept 24 h.
+ * Idempotency for booking-type writes (SPEC §3.4). Same key + same request → the first answer again
+ * (`Idempotent-Replayed: true`); same key + another request → 422; while the first still runs → 409;
+ * no key → 400. Keys are per user and kept 24 h. Operations write their answer in their own
+ * transaction (see platform/idempotency-store.ts); refusals are stored here once decided.
  */
-export function createIdempotency(store: IdempotencyStore, clock: Clock, leaseMs: number) {
-  const idempotent: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+export function createIdempotency(store: IdempotencyStore, clock: Clock) {
+  /** preHandler, after the role guard (401/403 come first, whatever the key). */
+  const requireKey: preHandlerAsyncHookHandler = async (request: FastifyRequest) => {
     const auth = requireAuth(request);
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string' || key.length === 0) {
@@ -57,9 +61,25 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock, leaseMs
         'IDEMPOTENCY_KEY_INVALID',
         'Idempotency-Key must be 1–255 characters [A-Za-z0-9_.:-]',
       );
-    const fingerprint = fingerprintOf(request.method, request.url, request.body);
-    const claim = await store.claim(auth.userId, key, fingerprint, clock.now(), leaseMs, IDEMPOTENCY_TTL_MS);
-    switch (claim.kind) {
+    request.idempotencyKey = {
+      userId: auth.userId,
+      key,
+      fingerprint: fingerprintOf(request.method, request.url, request.body),
+    };
+  };
+
+  function send(reply: FastifyReply, answer: StoredAnswer, render: Render, replayed: boolean) {
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    reply.status(answer.status);
+    if (answer.kind === 'problem') return reply.type('application/problem+json').send(answer.body);
+    // Rendered the same way the first time and on every replay; sent as is (no second validation pass).
+    return reply.type('application/json').send(JSON.stringify(render(JSON.parse(answer.body) as never)));
+  }
+
+  function fromKeyState(reply: FastifyReply, state: KeyTaken['state'], render: Render) {
+    switch (state.kind) {
+      case 'replay':
+        return send(reply, state.answer, render, true);
       case 'mismatch':
         throw new AppError(
           422,
@@ -70,55 +90,48 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock, leaseMs
         throw conflict(
           'IDEMPOTENCY_IN_PROGRESS',
           'A request with this Idempotency-Key is still being processed; retry shortly',
+          { transient: true },
         );
-      case 'replay':
-        reply.header('idempotent-replayed', 'true');
-        return reply.status(claim.response.status).type(claim.response.contentType).send(claim.response.body);
-      case 'claimed': {
-        const { token } = claim;
-        request.idempotency = {
-          userId: auth.userId,
-          key,
-          token,
-          handle: {
-            async complete(tx, status, body) {
-              const response = {
-                status,
-                contentType: 'application/json; charset=utf-8',
-                body: JSON.stringify(body),
-              };
-              // A retry took the key over while this request was slow: roll this one back.
-              if (!(await store.complete(auth.userId, key, token, response, tx))) {
-                throw conflict(
-                  'IDEMPOTENCY_IN_PROGRESS',
-                  'A retry with this Idempotency-Key took over; this attempt changed nothing',
-                );
-              }
-            },
-          },
-        };
-      }
     }
-  };
-
-  /** onSend (registered once): stores the final answer, or gives the key back. */
-  async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
-    const claimed = request.idempotency;
-    if (!claimed) return payload;
-    request.idempotency = null;
-    if (isReplayable(reply.statusCode) && typeof payload === 'string') {
-      const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
-      await store.complete(claimed.userId, claimed.key, claimed.token, {
-        status: reply.statusCode,
-        contentType,
-        body: payload,
-      });
-    } else {
-      await store.release(claimed.userId, claimed.key, claimed.token);
-    }
-    return payload;
   }
-  return { idempotent, onSend };
+
+  /**
+   * Runs `operation` under the request's key and answers: its result, rendered by `render`; the
+   * story the key already has; or its refusal, which becomes the key's answer when decided.
+   */
+  async function respond(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    operation: (key: IdempotencyKey) => Promise<StoredAnswer>,
+    render: Render,
+  ) {
+    const key = request.idempotencyKey;
+    if (!key) throw new Error('respond() needs the requireKey preHandler');
+    try {
+      return send(reply, await operation(key), render, false);
+    } catch (error) {
+      if (error instanceof KeyTaken) return fromKeyState(reply, error.state, render);
+      if (isKeyCollision(error)) {
+        // Another request with this key committed first: its answer is the answer. Or the row in
+        // the way is older than the TTL (not yet removed by the hourly job): remove it, run again.
+        const state = await store.find(key, clock.now());
+        if (state) return fromKeyState(reply, state, render);
+        await store.retire(key, clock.now());
+        return respond(request, reply, operation, render);
+      }
+      if (!(error instanceof AppError) || !isDecided(error)) throw error;
+      const refusal: StoredAnswer = {
+        status: error.status,
+        kind: 'problem',
+        body: JSON.stringify(problemOf(error, request.id)),
+      };
+      const prior = await store.saveRefusal(key, refusal, clock.now());
+      if (prior) return fromKeyState(reply, prior, render);
+      return send(reply, refusal, render, false);
+    }
+  }
+
+  return { requireKey, respond };
 }
 
 export type Idempotency = ReturnType<typeof createIdempotency>;

@@ -2,4 +2,5 @@ export * from './auth.ts';
 export * from './context.ts';
 export * from './errors.ts';
 export * from './idempotency.ts';
+export * from './ids.ts';
 export * from './pagination.ts';

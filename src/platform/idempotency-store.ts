@@ -1,124 +1,153 @@
-import { randomUUID } from 'node:crypto';
-import type { Db } from './db/index.ts';
+import { type RawBuilder, sql } from 'kysely';
+import { type Db, preparedAs, SqlState, sqlState } from './db/index.ts';
 
-export interface StoredResponse {
+/** One user's key for one intended operation, and what the request carrying it asked for. */
+export interface IdempotencyKey {
+  userId: string;
+  key: string;
+  /** Method, path and canonical body (see http/idempotency.ts). */
+  fingerprint: string;
+}
+
+/** What an operation answered: the rows it produced (`result`) or the refusal it sent (`problem`). */
+export interface StoredAnswer {
   status: number;
-  contentType: string;
+  kind: 'result' | 'problem';
+  /** JSON text: the result's rows (rendered by the route on every reply) or the problem+json body. */
   body: string;
 }
 
-export type Claim =
-  | { kind: 'claimed'; token: string }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'mismatch' }
-  | { kind: 'in_progress' };
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
-/** SQL for idempotency keys: one row per (user, key), claimed with a lease. */
+/** Thrown inside an operation's transaction when its key already has a story; the transaction rolls back. */
+export class KeyTaken extends Error {
+  readonly state: { kind: 'in_progress' } | { kind: 'mismatch' } | { kind: 'replay'; answer: StoredAnswer };
+  constructor(state: KeyTaken['state']) {
+    super(`idempotency key ${state.kind}`);
+    this.name = 'KeyTaken';
+    this.state = state;
+  }
+}
+
+export interface GateRow {
+  free: boolean;
+  prior_fingerprint: string | null;
+  prior_status: number | null;
+  prior_kind: StoredAnswer['kind'] | null;
+  prior_body: string | null;
+}
+
+/** A second writer of the same key lost at the primary key: its transaction is void. */
+export const isKeyCollision = (error: unknown) =>
+  sqlState(error) === SqlState.uniqueViolation &&
+  (error as { constraint?: string }).constraint === 'idempotency_keys_pkey';
+
+/**
+ * Idempotency keys, written in the business transaction with the answer: a key exists only once
+ * its operation committed, so a crash never leaves a key without an answer and nothing needs a
+ * lease. While an operation runs it holds a transaction-scoped advisory lock on its key (a second
+ * request with the key is told it is in progress); the primary key is the final word if two
+ * transactions slip past each other.
+ */
 export function createIdempotencyStore(db: Db) {
-  return {
-    async claim(
-      userId: string,
-      key: string,
-      fingerprint: string,
-      now: Date,
-      leaseMs: number,
-      ttlMs: number,
-    ): Promise<Claim> {
-      const leaseEnd = new Date(now.getTime() + leaseMs);
-      // One round trip: a new key is inserted; a key older than its time to live is taken over
-      // as if the expiry job had already removed it; any other existing key is left alone.
-      const token = randomUUID();
-      const fresh = {
-        fingerprint,
-        state: 'in_progress' as const,
-        lease_token: token,
-        locked_until: leaseEnd,
-        created_at: now,
+  const cutoff = (now: Date) => new Date(now.getTime() - IDEMPOTENCY_TTL_MS);
+
+  /** The live answer stored for the key, if any (one row, its columns null when there is none). */
+  const priorSql = (k: IdempotencyKey, now: Date) => sql`
+    SELECT prior.fingerprint AS prior_fingerprint, prior.response_status AS prior_status,
+           prior.response_kind AS prior_kind, prior.response_body AS prior_body
+    FROM (SELECT 1) AS one
+    LEFT JOIN idempotency_keys AS prior
+      ON prior.user_id = ${k.userId}::uuid AND prior.key = ${k.key}::text AND prior.created_at > ${cutoff(now)}::timestamptz`;
+
+  /** One row: whether this transaction now holds the key (until it ends), and the live answer, if any. */
+  const gateSql = (k: IdempotencyKey, now: Date): RawBuilder<unknown> => sql`
+    SELECT pg_try_advisory_xact_lock(1, hashtext(${k.userId}::text || ':' || ${k.key}::text)) AS free, p.*
+    FROM (${priorSql(k, now)}) AS p`;
+
+  /** The INSERT of an answer (a key older than the TTL still in the table also collides: see `retire`). */
+  const saveSql = (
+    k: IdempotencyKey,
+    status: number,
+    kind: StoredAnswer['kind'],
+    body: RawBuilder<unknown>,
+    now: Date,
+  ) => sql`
+    INSERT INTO idempotency_keys (user_id, key, fingerprint, response_status, response_kind, response_body, created_at)
+    SELECT ${k.userId}::uuid, ${k.key}::text, ${k.fingerprint}::text, ${status}::int, ${kind}::text, body, ${now}::timestamptz
+    FROM (${body}) AS answer(body)`;
+
+  /** What a gate row says: nothing yet (go on), or the story the caller must tell instead. */
+  function readGate(row: GateRow, k: IdempotencyKey): KeyTaken['state'] | null {
+    if (row.prior_status !== null) {
+      if (row.prior_fingerprint !== k.fingerprint) return { kind: 'mismatch' };
+      return {
+        kind: 'replay',
+        answer: { status: row.prior_status, kind: row.prior_kind!, body: row.prior_body! },
       };
-      const inserted = await db
-        .insertInto('idempotency_keys')
-        .values({ user_id: userId, key, ...fresh })
-        .onConflict((oc) =>
-          oc
-            .columns(['user_id', 'key'])
-            .doUpdateSet({ ...fresh, response_status: null, response_type: null, response_body: null })
-            .where('idempotency_keys.created_at', '<=', new Date(now.getTime() - ttlMs)),
-        )
-        .returning('key')
-        .executeTakeFirst();
-      if (inserted) return { kind: 'claimed', token };
-      const row = await db
-        .selectFrom('idempotency_keys')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (!row) return this.claim(userId, key, fingerprint, now, leaseMs, ttlMs);
-      if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
-      if (row.state === 'completed') {
-        return {
-          kind: 'replay',
-          response: {
-            status: row.response_status!,
-            contentType: row.response_type!,
-            body: row.response_body!,
-          },
-        };
-      }
-      // A request that died mid-way leaves its lease behind; once it lapses, a retry takes over.
-      const takeover = await db
-        .updateTable('idempotency_keys')
-        .set({ locked_until: leaseEnd, lease_token: token })
-        .where('user_id', '=', userId)
-        .where('key', '=', key)
-        .where('state', '=', 'in_progress')
-        .where('locked_until', '<=', now)
-        .executeTakeFirst();
-      return takeover.numUpdatedRows === 1n ? { kind: 'claimed', token } : { kind: 'in_progress' };
+    }
+    return row.free ? null : { kind: 'in_progress' };
+  }
+
+  /** The key's story outside any transaction (no lock taken). */
+  async function find(k: IdempotencyKey, now: Date): Promise<KeyTaken['state'] | null> {
+    const { rows } =
+      await sql<GateRow>`${preparedAs('find_key')} SELECT true AS free, p.* FROM (${priorSql(k, now)}) AS p`.execute(
+        db,
+      );
+    return readGate(rows[0]!, k);
+  }
+
+  return {
+    gateSql,
+    saveSql,
+    readGate,
+
+    /** First thing inside an operation's transaction: holds the key until commit, or throws KeyTaken. */
+    async begin(tx: Db, k: IdempotencyKey, now: Date): Promise<void> {
+      const { rows } = await sql<GateRow>`${gateSql(k, now)}`.execute(tx);
+      const state = readGate(rows[0]!, k);
+      if (state) throw new KeyTaken(state);
     },
+
+    /** Last thing inside the same transaction: the answer commits with the change it describes. */
+    async save(tx: Db, k: IdempotencyKey, answer: StoredAnswer, now: Date): Promise<void> {
+      await sql`${saveSql(k, answer.status, answer.kind, sql`SELECT ${answer.body}::text`, now)}`.execute(tx);
+    },
+
+    find,
 
     /**
-     * Records the answer if `token` still holds the key (false if a retry took it over); `tx` may
-     * be the business transaction, so answer and change commit together.
+     * After a decided refusal, outside any transaction: it becomes the key's answer unless another
+     * request with the key answered first, in which case that answer stands (returned instead).
      */
-    async complete(
-      userId: string,
-      key: string,
-      token: string,
-      response: StoredResponse,
-      tx: Db = db,
-    ): Promise<boolean> {
-      const result = await tx
-        .updateTable('idempotency_keys')
-        .set({
-          state: 'completed',
-          locked_until: null,
-          response_status: response.status,
-          response_type: response.contentType,
-          response_body: response.body,
-        })
-        .where('user_id', '=', userId)
-        .where('key', '=', key)
-        .where('lease_token', '=', token)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+    async saveRefusal(k: IdempotencyKey, answer: StoredAnswer, now: Date): Promise<KeyTaken['state'] | null> {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const inserted =
+          await sql`${saveSql(k, answer.status, answer.kind, sql`SELECT ${answer.body}::text`, now)}
+          ON CONFLICT (user_id, key) DO NOTHING`.execute(db);
+        if (inserted.numAffectedRows === 1n) return null;
+        const prior = await find(k, now);
+        if (prior) return prior;
+        await this.retire(k, now); // the row in the way is older than the TTL
+      }
+      throw new Error('idempotency key kept colliding');
     },
 
-    /** Gives the key back (the request failed in a way the client may simply retry). */
-    async release(userId: string, key: string, token: string): Promise<void> {
+    /** Removes this key if it is older than the TTL (the hourly job may not have come by yet). */
+    async retire(k: IdempotencyKey, now: Date): Promise<void> {
       await db
         .deleteFrom('idempotency_keys')
-        .where('user_id', '=', userId)
-        .where('key', '=', key)
-        .where('state', '=', 'in_progress')
-        .where('lease_token', '=', token)
+        .where('user_id', '=', k.userId)
+        .where('key', '=', k.key)
+        .where('created_at', '<=', cutoff(now))
         .execute();
     },
 
-    async expire(before: Date): Promise<number> {
+    async expire(now: Date): Promise<number> {
       const result = await db
         .deleteFrom('idempotency_keys')
-        .where('created_at', '<', before)
+        .where('created_at', '<=', cutoff(now))
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },

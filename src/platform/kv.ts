@@ -4,8 +4,9 @@
  */
 
 export interface Cache {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** One round trip for all keys; null where a key is missing. */
+  getMany(keys: string[]): Promise<Array<string | null>>;
+  setMany(entries: Array<[key: string, value: string]>, ttlMs: number): Promise<void>;
   del(...keys: string[]): Promise<void>;
 }
 
@@ -18,17 +19,10 @@ export interface WindowCount {
 /** Fixed-window counters (failed logins and the like). */
 export interface Counters {
   hit(key: string, windowMs: number): Promise<WindowCount>;
+  /** Adds to several counters in one round trip (each expires `windowMs` after its first add); their new counts. */
+  add(increments: Array<[key: string, by: number]>, windowMs: number): Promise<number[]>;
   peek(key: string): Promise<WindowCount>;
   reset(key: string): Promise<void>;
-}
-
-export interface Lock {
-  release(): Promise<boolean>;
-}
-
-/** Short exclusive leases (a token per holder, released only by that holder). Advisory, never a correctness guarantee. */
-export interface Locks {
-  tryAcquire(key: string, ttlMs: number): Promise<Lock | null>;
 }
 
 export interface PubSub {
@@ -36,6 +30,19 @@ export interface PubSub {
   /** Resolves once subscribed; the returned function unsubscribes. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
 }
+
+/**
+ * Version counters whose changes fan out: `bumpAndPublish` increments a version and publishes
+ * `<version> <message>` on a pub/sub channel as one step (a Redis script), so no subscriber can
+ * see the message before the version, and no version moves without its message being sent.
+ */
+export interface Versions {
+  bumpAndPublish(key: string, channel: string, message: string): Promise<number>;
+  /** Current versions (0 when never bumped, or not bumped for a week). */
+  get(keys: string[]): Promise<number[]>;
+}
+
+export const VERSION_TTL_MS = 7 * 86_400_000;
 
 export interface JobOptions {
   /** Same id → the same job; a duplicate enqueue is a no-op while the job is kept. */
@@ -57,6 +64,8 @@ export type JobHandler = (data: unknown, meta: { id: string; attempt: number }) 
 /** Retries: 5 tries, exponential backoff from 500 ms (×2) with jitter, then the dead-letter list. */
 export interface JobQueue {
   enqueue(name: string, data: unknown, options?: JobOptions): Promise<string>;
+  /** Several jobs in one round trip (each with its job id, so a repeat is deduplicated). */
+  enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>): Promise<void>;
   /** Registers the handler for a job name; only processes that call this run jobs. */
   process(name: string, handler: JobHandler): void;
   dead(limit: number): Promise<DeadJob[]>;
@@ -79,8 +88,8 @@ export interface Kv {
   redis: import('ioredis').Redis | undefined;
   cache: Cache;
   counters: Counters;
-  locks: Locks;
   pubsub: PubSub;
+  versions: Versions;
   queue: JobQueue;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -10,8 +10,9 @@ import {
   type JobHandler,
   type JobQueue,
   type Kv,
-  type Locks,
   type PubSub,
+  VERSION_TTL_MS,
+  type Versions,
   type WindowCount,
 } from './kv.ts';
 
@@ -45,11 +46,11 @@ class MemoryCache implements Cache {
   constructor(clock: Clock) {
     this.#map = new ExpiringMap(clock);
   }
-  async get(key: string) {
-    return this.#map.get(key)?.value ?? null;
+  async getMany(keys: string[]) {
+    return keys.map((key) => this.#map.get(key)?.value ?? null);
   }
-  async set(key: string, value: string, ttlMs: number) {
-    this.#map.set(key, value, ttlMs);
+  async setMany(entries: Array<[string, string]>, ttlMs: number) {
+    for (const [key, value] of entries) this.#map.set(key, value, ttlMs);
   }
   async del(...keys: string[]) {
     for (const key of keys) this.#map.delete(key);
@@ -72,6 +73,17 @@ class MemoryCounters implements Counters {
     entry.value += 1;
     return { count: entry.value, resetInMs: entry.expiresAt - this.#clock.now().getTime() };
   }
+  async add(increments: Array<[string, number]>, windowMs: number) {
+    return increments.map(([key, by]) => {
+      const entry = this.#map.get(key);
+      if (!entry) {
+        this.#map.set(key, by, windowMs);
+        return by;
+      }
+      entry.value += by;
+      return entry.value;
+    });
+  }
   async peek(key: string): Promise<WindowCount> {
     const entry = this.#map.get(key);
     return entry
@@ -80,25 +92,6 @@ class MemoryCounters implements Counters {
   }
   async reset(key: string) {
     this.#map.delete(key);
-  }
-}
-
-class MemoryLocks implements Locks {
-  readonly #map: ExpiringMap<string>;
-  constructor(clock: Clock) {
-    this.#map = new ExpiringMap(clock);
-  }
-  async tryAcquire(key: string, ttlMs: number) {
-    if (this.#map.get(key)) return null;
-    const token = randomUUID();
-    this.#map.set(key, token, ttlMs);
-    return {
-      release: async () => {
-        if (this.#map.get(key)?.value !== token) return false;
-        this.#map.delete(key);
-        return true;
-      },
-    };
   }
 }
 
@@ -113,6 +106,23 @@ class MemoryPubSub implements PubSub {
     return async () => {
       this.#emitter.off(channel, onMessage);
     };
+  }
+}
+
+class MemoryVersions implements Versions {
+  readonly #counters: MemoryCounters;
+  readonly #pubsub: MemoryPubSub;
+  constructor(counters: MemoryCounters, pubsub: MemoryPubSub) {
+    this.#counters = counters;
+    this.#pubsub = pubsub;
+  }
+  async bumpAndPublish(key: string, channel: string, message: string) {
+    const { count } = await this.#counters.hit(`ver:${key}`, VERSION_TTL_MS);
+    await this.#pubsub.publish(channel, `${count} ${message}`);
+    return count;
+  }
+  async get(keys: string[]) {
+    return Promise.all(keys.map(async (k) => (await this.#counters.peek(`ver:${k}`)).count));
   }
 }
 
@@ -144,6 +154,10 @@ export class MemoryQueue implements JobQueue {
     this.#known.add(id);
     this.#schedule({ id, name, data, attempts: 0 }, options.delayMs ?? 0);
     return id;
+  }
+
+  async enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>) {
+    for (const job of jobs) await this.enqueue(job.name, job.data, { jobId: job.jobId });
   }
 
   process(name: string, handler: JobHandler) {
@@ -209,13 +223,15 @@ export class MemoryQueue implements JobQueue {
 
 export function createMemoryKv(clock: Clock): Kv {
   const queue = new MemoryQueue(clock);
+  const counters = new MemoryCounters(clock);
+  const pubsub = new MemoryPubSub();
   return {
     mode: 'memory',
     redis: undefined,
     cache: new MemoryCache(clock),
-    counters: new MemoryCounters(clock),
-    locks: new MemoryLocks(clock),
-    pubsub: new MemoryPubSub(),
+    counters,
+    pubsub,
+    versions: new MemoryVersions(counters, pubsub),
     queue,
     ping: async () => {},
     close: () => queue.close(),

@@ -31,6 +31,18 @@ export function createMetrics() {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    slotCache: new Counter({
+      name: 'slot_cache_days_total',
+      help: 'Days of public slot lists served, by where they came from: memory, shared (Redis) or database',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    slotCacheDrops: new Counter({
+      name: 'slot_cache_drops_total',
+      help: 'Cached doctors or days dropped, by why: change (a message or a write here), check (a version check found a change), stale (not checked in time), evicted',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     holdsExpired: new Counter({
       name: 'holds_expired_total',
       help: 'Unpaid holds expired',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
@@ -12,6 +13,7 @@ import { createLogger } from './logger.ts';
 import { createMemoryKv } from './memory.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createRedisKv } from './redis.ts';
+import { readOrCreateSecretFile } from './secret-files.ts';
 
 /** Everything infrastructural the modules use, built once per process (or per test). */
 export interface Platform {
@@ -23,6 +25,8 @@ export interface Platform {
   logger: Logger;
   cipher: Cipher;
   signingKey: SigningKey;
+  /** Signs payment webhooks: PAYMENT_WEBHOOK_SECRET, or (sandbox, development) one generated into DATA_DIR. */
+  webhookSecret: string;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -39,12 +43,16 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
 
-  const [cipher, signingKey] = await Promise.all([
+  const [cipher, signingKey, webhookSecret] = await Promise.all([
     loadCipher(config.phiEncryptionKeys, config.dataDir),
     loadSigningKey(
       { privateKeyPem: config.jwt.privateKeyPem, publicKeyPem: config.jwt.publicKeyPem },
       config.dataDir,
     ),
+    config.payments.webhookSecret ??
+      readOrCreateSecretFile(path.join(config.dataDir, 'webhook-secret'), () =>
+        randomBytes(32).toString('base64url'),
+      ),
   ]);
 
   let db: Db;
@@ -73,7 +81,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let kv: Kv;
   try {
     kv = config.redisUrl
-      ? await createRedisKv(config.redisUrl, config.redisKeyPrefix)
+      ? await createRedisKv(config.redisUrl, config.redisKeyPrefix, config.redisCommandTimeoutMs)
       : createMemoryKv(clock);
   } catch (error) {
     await db.destroy();
@@ -101,6 +109,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     logger,
     cipher,
     signingKey,
+    webhookSecret,
     metrics,
     async close() {
       await kv.close();

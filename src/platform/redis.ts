@@ -1,37 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  type Cache,
-  type Counters,
-  type DeadJob,
-  JOB_ATTEMPTS,
-  JOB_BACKOFF_MS,
-  type JobHandler,
-  type JobQueue,
-  type Kv,
-  type Locks,
-  type PubSub,
-} from './kv.ts';
+import { BullQueue } from './bull-queue.ts';
+import { type Cache, type Counters, type Kv, type PubSub, VERSION_TTL_MS, type Versions } from './kv.ts';
+import { connectRedis, disconnected } from './redis-connection.ts';
 
 const HIT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
-const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+const BUMP_AND_PUBLISH_SCRIPT = `
+local version = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], version .. ' ' .. ARGV[3])
+return version`;
 
-/** Fails fast while Redis is unreachable instead of queueing commands behind a reconnect. */
-export function connectRedis(url: string, options: { forBullmq?: boolean } = {}): Redis {
-  return new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: Boolean(options.forBullmq),
-    maxRetriesPerRequest: options.forBullmq ? null : 1,
-    connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-}
+/** Scripts run by EVALSHA (ioredis' defineCommand sends the body only when Redis doesn't know it yet). */
+type ScriptedRedis = Redis & {
+  hitCounter(key: string, windowMs: number): Promise<[number, number]>;
+  bumpAndPublish(key: string, ttlMs: number, channel: string, message: string): Promise<number>;
+};
 
 class RedisCache implements Cache {
   readonly #redis: Redis;
@@ -40,11 +26,14 @@ class RedisCache implements Cache {
     this.#redis = redis;
     this.#prefix = `${prefix}cache:`;
   }
-  get(key: string) {
-    return this.#redis.get(this.#prefix + key);
+  async getMany(keys: string[]) {
+    return keys.length === 0 ? [] : this.#redis.mget(...keys.map((k) => this.#prefix + k));
   }
-  async set(key: string, value: string, ttlMs: number) {
-    await this.#redis.set(this.#prefix + key, value, 'PX', ttlMs);
+  async setMany(entries: Array<[string, string]>, ttlMs: number) {
+    if (entries.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const [key, value] of entries) pipeline.set(this.#prefix + key, value, 'PX', ttlMs);
+    await pipeline.exec();
   }
   async del(...keys: string[]) {
     if (keys.length > 0) await this.#redis.del(...keys.map((k) => this.#prefix + k));
@@ -52,18 +41,31 @@ class RedisCache implements Cache {
 }
 
 class RedisCounters implements Counters {
-  readonly #redis: Redis;
+  readonly #redis: ScriptedRedis;
   readonly #prefix: string;
   constructor(redis: Redis, prefix: string) {
-    this.#redis = redis;
+    // EVALSHA: Redis is sent the script's body only the first time.
+    redis.defineCommand('hitCounter', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.#redis = redis as ScriptedRedis;
     this.#prefix = `${prefix}count:`;
   }
   async hit(key: string, windowMs: number) {
-    const [count, pttl] = (await this.#redis.eval(HIT_SCRIPT, 1, this.#prefix + key, windowMs)) as [
-      number,
-      number,
-    ];
+    const [count, pttl] = await this.#redis.hitCounter(this.#prefix + key, windowMs);
     return { count, resetInMs: Math.max(pttl, 0) };
+  }
+  async add(increments: Array<[string, number]>, windowMs: number) {
+    if (increments.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const [key, by] of increments) {
+      pipeline.incrby(this.#prefix + key, by);
+      pipeline.pexpire(this.#prefix + key, windowMs, 'NX');
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return increments.map((_, i) => {
+      const [error, count] = results[i * 2] ?? [new Error('no reply'), 0];
+      if (error) throw error;
+      return Number(count);
+    });
   }
   async peek(key: string) {
     const [count, pttl] = await Promise.all([
@@ -74,23 +76,6 @@ class RedisCounters implements Counters {
   }
   async reset(key: string) {
     await this.#redis.del(this.#prefix + key);
-  }
-}
-
-class RedisLocks implements Locks {
-  readonly #redis: Redis;
-  readonly #prefix: string;
-  constructor(redis: Redis, prefix: string) {
-    this.#redis = redis;
-    this.#prefix = `${prefix}lock:`;
-  }
-  async tryAcquire(key: string, ttlMs: number) {
-    const token = randomUUID();
-    const ok = await this.#redis.set(this.#prefix + key, token, 'PX', ttlMs, 'NX');
-    if (ok !== 'OK') return null;
-    return {
-      release: async () => (await this.#redis.eval(RELEASE_SCRIPT, 1, this.#prefix + key, token)) === 1,
-    };
   }
 }
 
@@ -143,78 +128,33 @@ export class RedisPubSub implements PubSub {
   }
 }
 
-class BullQueue implements JobQueue {
-  readonly #url: string;
+class RedisVersions implements Versions {
+  readonly #redis: ScriptedRedis;
   readonly #prefix: string;
-  readonly #queue: Queue;
-  readonly #handlers = new Map<string, JobHandler>();
-  #worker: Worker | undefined;
-
-  constructor(url: string, prefix: string) {
-    this.#url = url;
-    this.#prefix = `${prefix}bull`;
-    this.#queue = new Queue('jobs', {
-      connection: connectRedis(url, { forBullmq: true }),
-      prefix: this.#prefix,
-      defaultJobOptions: {
-        attempts: JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: JOB_BACKOFF_MS, jitter: 0.5 },
-        // Completed jobs are kept a day so a re-delivered job id stays deduplicated.
-        removeOnComplete: { age: 86_400, count: 100_000 },
-        removeOnFail: false,
-      },
-    });
+  readonly #channelPrefix: string;
+  constructor(redis: Redis, prefix: string) {
+    redis.defineCommand('bumpAndPublish', { numberOfKeys: 1, lua: BUMP_AND_PUBLISH_SCRIPT });
+    this.#redis = redis as ScriptedRedis;
+    this.#prefix = `${prefix}ver:`;
+    this.#channelPrefix = `${prefix}ps:`;
   }
-
-  async enqueue(name: string, data: unknown, options: { jobId?: string; delayMs?: number } = {}) {
-    const job = await this.#queue.add(name, data, {
-      ...(options.jobId ? { jobId: options.jobId } : {}),
-      ...(options.delayMs ? { delay: options.delayMs } : {}),
-    });
-    return job.id ?? options.jobId ?? '';
-  }
-
-  process(name: string, handler: JobHandler) {
-    this.#handlers.set(name, handler);
-    this.#worker ??= new Worker(
-      'jobs',
-      async (job) => {
-        const run = this.#handlers.get(job.name);
-        if (!run) throw new Error(`no handler for job "${job.name}"`);
-        await run(job.data, { id: job.id ?? '', attempt: job.attemptsMade + 1 });
-      },
-      { connection: connectRedis(this.#url, { forBullmq: true }), prefix: this.#prefix, concurrency: 8 },
+  bumpAndPublish(key: string, channel: string, message: string) {
+    return this.#redis.bumpAndPublish(
+      this.#prefix + key,
+      VERSION_TTL_MS,
+      this.#channelPrefix + channel,
+      message,
     );
   }
-
-  async dead(limit: number): Promise<DeadJob[]> {
-    const jobs = await this.#queue.getFailed(0, limit - 1);
-    return jobs.map((job) => ({
-      id: job.id ?? '',
-      name: job.name,
-      data: job.data,
-      attempts: job.attemptsMade,
-      failedReason: job.failedReason,
-      failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
-    }));
-  }
-
-  async retryDead(id: string) {
-    const job = await Job.fromId(this.#queue, id);
-    if (!job || !(await job.isFailed())) return false;
-    await job.retry('failed');
-    return true;
-  }
-
-  async close() {
-    // The worker finishes the jobs it is running before it closes.
-    await this.#worker?.close();
-    await this.#queue.close();
+  async get(keys: string[]) {
+    if (keys.length === 0) return [];
+    const values = await this.#redis.mget(...keys.map((k) => this.#prefix + k));
+    return values.map((v) => Number(v ?? 0));
   }
 }
 
-export async function createRedisKv(url: string, prefix: string): Promise<Kv> {
-  const client = connectRedis(url);
+export async function createRedisKv(url: string, prefix: string, commandTimeoutMs: number): Promise<Kv> {
+  const client = connectRedis(url, { commandTimeoutMs });
   const subscriber = connectRedis(url);
   await Promise.all([client.connect(), subscriber.connect()]);
   const queue = new BullQueue(url, prefix);
@@ -223,16 +163,15 @@ export async function createRedisKv(url: string, prefix: string): Promise<Kv> {
     redis: client,
     cache: new RedisCache(client, prefix),
     counters: new RedisCounters(client, prefix),
-    locks: new RedisLocks(client, prefix),
     pubsub: new RedisPubSub(client, subscriber, prefix),
+    versions: new RedisVersions(client, prefix),
     queue,
     ping: async () => {
       await client.ping();
     },
     close: async () => {
       await queue.close();
-      client.disconnect();
-      subscriber.disconnect();
+      await Promise.all([client, subscriber].map(disconnected));
     },
   };
 }

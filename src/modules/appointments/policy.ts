@@ -1,12 +1,54 @@
-/** How much of a captured payment a cancellation refunds (SPEC §3.4), in minor units. */
+/**
+ * Money and time rules for changing a booking (SPEC §3.4):
+ * - A patient cancelling at least `fullRefundHours` before the start gets everything back, later
+ *   `lateRefundPercent`; a doctor or admin cancelling always refunds in full.
+ * - "The start" is the earlier of the start it was booked for and its current start, so moving an
+ *   appointment can't turn a late cancellation into an early one.
+ * - A patient may reschedule until `rescheduleCutoffHours` before the current start; nobody
+ *   cancels or reschedules once it has started (an admin may still cancel, to settle a dispute).
+ */
+export interface ChangePolicy {
+  fullRefundHours: number;
+  lateRefundPercent: number;
+  rescheduleCutoffHours: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+export interface Starts {
+  starts_at: Date;
+  booked_starts_at: Date;
+}
+
+const policyStart = (a: Starts) => Math.min(a.starts_at.getTime(), a.booked_starts_at.getTime());
+
+/** How much of a captured payment a cancellation refunds, in minor units. */
 export function refundOnCancel(
   by: 'patient' | 'doctor' | 'admin',
-  startsAt: Date,
+  a: Starts,
   now: Date,
   paidMinor: number,
-  policy: { fullRefundHours: number; lateRefundPercent: number },
+  policy: ChangePolicy,
 ): number {
   if (by !== 'patient') return paidMinor;
-  const early = startsAt.getTime() - now.getTime() >= policy.fullRefundHours * 3_600_000;
+  const early = policyStart(a) - now.getTime() >= policy.fullRefundHours * HOUR_MS;
   return early ? paidMinor : Math.floor((paidMinor * policy.lateRefundPercent) / 100);
+}
+
+/** Why this change is too late now, or null. */
+export function tooLate(
+  change: 'cancel' | 'reschedule',
+  by: 'patient' | 'doctor' | 'admin',
+  a: Starts,
+  now: Date,
+  policy: ChangePolicy,
+): string | null {
+  const toStart = a.starts_at.getTime() - now.getTime();
+  if (toStart <= 0 && !(change === 'cancel' && by === 'admin')) {
+    return `The appointment has started; it can't be ${change === 'cancel' ? 'cancelled' : 'rescheduled'} now`;
+  }
+  if (change === 'reschedule' && toStart < policy.rescheduleCutoffHours * HOUR_MS) {
+    return `Appointments can be rescheduled until ${policy.rescheduleCutoffHours} h before they start`;
+  }
+  return null;
 }

@@ -1,113 +1,54 @@
 import { type SqlBool, sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
-import type { AppointmentRow, AppointmentStatus, SlotRow } from '../../platform/db/schema.ts';
+import type { AppointmentRow, AppointmentStatus } from '../../platform/db/schema.ts';
 import { TRANSITIONS, type Transition } from './state.ts';
 
-export type ClaimedSlot = SlotRow & {
-  fee_minor: number;
-  currency: string;
-  previous_status: SlotRow['status'];
-};
+const STORED = [
+  'id',
+  'slot_id',
+  'doctor_id',
+  'patient_id',
+  'starts_at',
+  'ends_at',
+  'booked_starts_at',
+  'mode',
+  'reason',
+  'hold_expires_at',
+  'fee_minor',
+  'currency',
+  'cancelled_by',
+  'cancel_reason',
+  'created_at',
+  'updated_at',
+] as const;
 
-/**
- * Takes a bookable slot in one statement: open (or held by a hold that has run out), of a
- * verified doctor, in the future past the notice period. A slot another transaction is
- * working on is skipped, not waited for, so losers learn at once.
- */
-export async function claimSlot(
-  db: Db,
-  q: {
-    slotId: string;
-    mode: string | null;
-    now: Date;
-    doctorId?: string;
-    newStatus: 'held' | 'booked' | 'by-fee';
-  },
-): Promise<ClaimedSlot | undefined> {
-  const status =
-    q.newStatus === 'by-fee'
-      ? sql`CASE WHEN d.fee_minor = 0 THEN 'booked' ELSE 'held' END`
-      : sql`${q.newStatus}::text`;
-  const result = await sql<ClaimedSlot>`
-    WITH target AS (SELECT id, status AS previous_status FROM slots WHERE id = ${q.slotId} FOR UPDATE SKIP LOCKED)
-    UPDATE slots AS s SET status = ${status}, updated_at = ${q.now}
-    FROM doctors AS d, target
-    WHERE s.id = target.id
-      AND d.user_id = s.doctor_id
-      AND d.verification_status = 'verified'
-      AND (${q.doctorId ?? null}::uuid IS NULL OR s.doctor_id = ${q.doctorId ?? null}::uuid)
-      AND (${q.mode}::text IS NULL OR s.mode = ${q.mode}::text)
-      AND s.starts_at > ${q.now}::timestamptz + make_interval(mins => coalesce(
-        (SELECT min_notice_minutes FROM doctor_schedules ds WHERE ds.doctor_id = s.doctor_id), 0))
-      AND (s.status = 'open' OR (s.status = 'held' AND EXISTS (
-        SELECT 1 FROM appointments a
-        WHERE a.slot_id = s.id AND a.status = 'pending_payment' AND a.hold_expires_at <= ${q.now})))
-    RETURNING s.*, d.fee_minor, d.currency, target.previous_status`.execute(db);
-  return result.rows[0];
-}
+/** The status a reader sees at `now`: a lapsed hold is expired even before the expiry job ran. */
+const readerStatus = (now: Date) =>
+  sql<AppointmentStatus>`CASE WHEN hold_lapsed(status, hold_expires_at, ${now}::timestamptz) THEN 'expired' ELSE status END`.as(
+    'status',
+  );
 
-/** For a failed claim: what the slot looks like now, to say why. */
-export function describeSlot(db: Db, slotId: string) {
+export function find(db: Db, id: string, now: Date): Promise<AppointmentRow | undefined> {
   return db
-    .selectFrom('slots as s')
-    .innerJoin('doctors as d', 'd.user_id', 's.doctor_id')
-    .select(['s.id', 's.mode', 's.status', 's.doctor_id', 'd.verification_status'])
-    .where('s.id', '=', slotId)
+    .selectFrom('appointments')
+    .select(STORED)
+    .select(readerStatus(now))
+    .where('id', '=', id)
     .executeTakeFirst();
 }
 
-export function setSlotStatus(
-  db: Db,
-  slotId: string,
-  from: SlotRow['status'][],
-  to: SlotRow['status'],
-  now: Date,
-) {
+/** The same, locked for a change (take the slot's lock first: see changes.ts). */
+export function lock(db: Db, id: string, now: Date): Promise<AppointmentRow | undefined> {
   return db
-    .updateTable('slots')
-    .set({ status: to, updated_at: now })
-    .where('id', '=', slotId)
-    .where('status', 'in', from)
-    .returningAll()
+    .selectFrom('appointments')
+    .select(STORED)
+    .select(readerStatus(now))
+    .where('id', '=', id)
+    .forUpdate()
     .executeTakeFirst();
 }
 
-export function lockSlot(db: Db, slotId: string) {
-  return db.selectFrom('slots').selectAll().where('id', '=', slotId).forUpdate().executeTakeFirst();
-}
-
-/** The hold that ran out on this slot, if any, now marked expired. */
-export function expireStaleHold(db: Db, slotId: string, now: Date) {
-  return db
-    .updateTable('appointments')
-    .set({ status: 'expired', updated_at: now })
-    .where('slot_id', '=', slotId)
-    .where('status', '=', 'pending_payment')
-    .where('hold_expires_at', '<=', now)
-    .returningAll()
-    .execute();
-}
-
-export function insertAppointment(
-  db: Db,
-  a: Omit<AppointmentRow, 'id' | 'cancelled_by' | 'cancel_reason'>,
-): Promise<AppointmentRow> {
-  return db
-    .insertInto('appointments')
-    .values({ ...a, cancelled_by: null, cancel_reason: null })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
-export function findAppointment(db: Db, id: string): Promise<AppointmentRow | undefined> {
-  return db.selectFrom('appointments').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export function lockAppointment(db: Db, id: string): Promise<AppointmentRow | undefined> {
-  return db.selectFrom('appointments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-}
-
-/** The one place a status changes: allowed source states in the WHERE clause. */
+/** The one place a status changes: the allowed source states are in the WHERE clause. */
 export function transition(
   db: Db,
   id: string,
@@ -125,35 +66,13 @@ export function transition(
     .executeTakeFirst();
 }
 
-export function moveAppointment(db: Db, id: string, slot: SlotRow, now: Date) {
-  return db
-    .updateTable('appointments')
-    .set({
-      slot_id: slot.id,
-      starts_at: slot.starts_at,
-      ends_at: slot.ends_at,
-      mode: slot.mode,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
-/** Due holds, locked with their slots; rows another transaction holds are left for the next run. */
-export async function lockDueHolds(
-  db: Db,
-  now: Date,
-  limit: number,
-): Promise<Array<{ id: string; slot_id: string }>> {
-  const result = await sql<{ id: string; slot_id: string }>`
-    SELECT a.id, a.slot_id FROM appointments a JOIN slots s ON s.id = a.slot_id
-    WHERE a.status = 'pending_payment' AND a.hold_expires_at <= ${now}
-    ORDER BY a.hold_expires_at
-    LIMIT ${limit}
-    FOR UPDATE OF a, s SKIP LOCKED`.execute(db);
-  return result.rows;
-}
+/** CTE body `moved` (after `claimed` and the lapsed-hold CTEs): the appointment on its new slot. */
+export const moveSql = (id: string, now: Date) => sql`
+  UPDATE appointments AS m
+  SET slot_id = c.id, starts_at = c.starts_at, ends_at = c.ends_at, mode = c.mode, updated_at = ${now}::timestamptz
+  FROM claimed AS c CROSS JOIN (SELECT count(*) FROM lapsed) AS lapsed_first
+  WHERE m.id = ${id}::uuid
+  RETURNING m.*`;
 
 export interface ListFilter {
   patientId?: string | undefined;
@@ -163,13 +82,27 @@ export interface ListFilter {
   to?: Date | undefined;
   after?: { startsAt: Date; id: string } | undefined;
   limit: number;
+  now: Date;
 }
 
-export function listAppointments(db: Db, f: ListFilter): Promise<AppointmentRow[]> {
-  let q = db.selectFrom('appointments').selectAll().orderBy('starts_at').orderBy('id').limit(f.limit);
+export function list(db: Db, f: ListFilter): Promise<AppointmentRow[]> {
+  let q = db
+    .selectFrom('appointments')
+    .select(STORED)
+    .select(readerStatus(f.now))
+    .orderBy('starts_at')
+    .orderBy('id')
+    .limit(f.limit);
   if (f.patientId) q = q.where('patient_id', '=', f.patientId);
   if (f.doctorId) q = q.where('doctor_id', '=', f.doctorId);
-  if (f.status) q = q.where('status', '=', f.status);
+  if (f.status === 'expired') {
+    q = q.where(
+      sql<SqlBool>`(status = 'expired' OR hold_lapsed(status, hold_expires_at, ${f.now}::timestamptz))`,
+    );
+  } else if (f.status) {
+    q = q.where('status', '=', f.status);
+    if (f.status === 'pending_payment') q = q.where('hold_expires_at', '>', f.now);
+  }
   if (f.from) q = q.where('starts_at', '>=', f.from);
   if (f.to) q = q.where('starts_at', '<', f.to);
   if (f.after) q = q.where(sql<SqlBool>`(starts_at, id) > (${f.after.startsAt}, ${f.after.id}::uuid)`);

@@ -13,8 +13,10 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
   const tags = ['appointments'];
   const security = [{ bearer: [] }];
   const guard = (roles: readonly Role[] | 'any') => requireRole(roles, { mfaRequiredRoles });
-  // Authentication first (401 whatever the key), then the key.
-  const idempotent = (roles: readonly Role[] | 'any') => [guard(roles), idempotency.idempotent];
+  // Authentication and role first (401/403 whatever the key), then the key.
+  const idempotent = (roles: readonly Role[] | 'any') => [guard(roles), idempotency.requireKey];
+  const keyed =
+    'Replays the first answer for a repeated Idempotency-Key (header `Idempotent-Replayed: true`).';
 
   app.post(
     '/appointments',
@@ -22,26 +24,21 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       preHandler: idempotent(['patient']),
       schema: {
         tags,
-        summary: 'Book an open slot (Idempotency-Key required)',
-        description:
-          'Holds the slot and creates the appointment (`pending_payment`, or `confirmed` when the fee is 0) and its payment order in one transaction. Losers of a race get 409 SLOT_UNAVAILABLE at once.',
+        summary: 'Book a slot (Idempotency-Key required)',
+        description: `Holds the slot and creates the appointment (\`pending_payment\`, or \`confirmed\` when the fee is 0) with its payment, in one statement. Then pay: \`POST /payments/{payment.id}/checkout\`. Losers of a race get 409 SLOT_UNAVAILABLE at once; too many unpaid holds → 409 TOO_MANY_HOLDS. ${keyed}`,
         security,
         headers: s.idempotencyHeaders,
         body: s.bookBody,
         response: { 201: s.appointmentSchema },
       },
     },
-    async (request, reply) =>
-      reply
-        .status(201)
-        .send(
-          await appointments.book(
-            requireAuth(request),
-            request.body,
-            metaOf(request),
-            request.idempotency?.handle,
-          ),
-        ),
+    (request, reply) =>
+      idempotency.respond(
+        request,
+        reply,
+        (key) => appointments.book(requireAuth(request), request.body, metaOf(request), key),
+        appointments.renderBooking,
+      ),
   );
 
   app.get(
@@ -83,8 +80,7 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Cancel (patient, the doctor or an admin; Idempotency-Key required)',
-        description:
-          'Refunds per policy: a patient ≥ 24 h before the start gets everything back, later nothing (configurable); doctors and admins always refund in full.',
+        description: `Refunds per policy: a patient ≥ 24 h before the start gets everything back, later nothing (configurable); doctors and admins always refund in full. The start is the earlier of the booked and the current one. Not after the start (admins excepted): 409 TOO_LATE. ${keyed}`,
         security,
         headers: s.idempotencyHeaders,
         params: s.idParams,
@@ -92,13 +88,19 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
         response: { 200: s.cancelResponse },
       },
     },
-    async (request) =>
-      appointments.cancel(
-        requireAuth(request),
-        request.params.id,
-        request.body.reason,
-        metaOf(request),
-        request.idempotency?.handle,
+    (request, reply) =>
+      idempotency.respond(
+        request,
+        reply,
+        (key) =>
+          appointments.cancel(
+            requireAuth(request),
+            request.params.id,
+            request.body.reason,
+            metaOf(request),
+            key,
+          ),
+        appointments.renderCancel,
       ),
   );
 
@@ -109,6 +111,7 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Move to another open slot of the same doctor (Idempotency-Key required)',
+        description: `Atomic: the old slot reopens and the new one is taken, or nothing changes. Until the reschedule cut-off (default 24 h before the start): 409 TOO_LATE after it. ${keyed}`,
         security,
         headers: s.idempotencyHeaders,
         params: s.idParams,
@@ -116,13 +119,19 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
         response: { 200: s.appointmentSchema },
       },
     },
-    async (request) =>
-      appointments.reschedule(
-        requireAuth(request),
-        request.params.id,
-        request.body.slotId,
-        metaOf(request),
-        request.idempotency?.handle,
+    (request, reply) =>
+      idempotency.respond(
+        request,
+        reply,
+        (key) =>
+          appointments.reschedule(
+            requireAuth(request),
+            request.params.id,
+            request.body.slotId,
+            metaOf(request),
+            key,
+          ),
+        appointments.renderChange,
       ),
   );
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cursorSchema, limitSchema } from '../../http/index.ts';
+import { cursorSchema, idSchema, limitSchema } from '../../http/index.ts';
 import { modeSchema } from '../doctors/schemas.ts';
 
 const statuses = [
@@ -13,13 +13,13 @@ const statuses = [
 ] as const;
 
 export const bookBody = z.strictObject({
-  slotId: z.uuid(),
+  slotId: idSchema,
   mode: modeSchema.optional(),
   reason: z.string().trim().max(2000).optional(),
 });
 export const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
-export const rescheduleBody = z.strictObject({ slotId: z.uuid() });
-export const idParams = z.strictObject({ id: z.uuid() });
+export const rescheduleBody = z.strictObject({ slotId: idSchema });
+export const idParams = z.strictObject({ id: idSchema });
 export const idempotencyHeaders = z.object({
   'idempotency-key': z
     .string()
@@ -38,7 +38,11 @@ export const cursorShape = z.object({ t: z.iso.datetime(), id: z.uuid() });
 
 export const paymentSchema = z.object({
   id: z.uuid(),
-  status: z.enum(['created', 'pending', 'failed', 'captured', 'refund_pending', 'refunded']),
+  status: z
+    .enum(['created', 'pending', 'failed', 'captured', 'refund_pending', 'refunded'])
+    .describe(
+      'created: no gateway order yet (POST /payments/{id}/checkout opens one); pending: awaiting the gateway',
+    ),
   amountMinor: z.number().int(),
   currency: z.string(),
   providerOrderId: z.string().nullable(),

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditContent } from './chain.ts';
@@ -23,6 +23,24 @@ export async function insertAuditRow(db: Db, row: NewAuditRow): Promise<void> {
       details: JSON.stringify(row.details),
     })
     .execute();
+}
+
+/**
+ * For single-statement writes: an INSERT of one audit row per row of `from` (a CTE and its alias),
+ * with entity id and details computed from that row.
+ */
+export function insertRowsSql(
+  row: Omit<NewAuditRow, 'entityId' | 'details'> & {
+    entityId: RawBuilder<unknown>;
+    details: RawBuilder<unknown>;
+  },
+  from: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  return sql`
+    INSERT INTO audit_logs (occurred_at, actor_id, actor_role, action, entity, entity_id, request_id, ip, details)
+    SELECT ${row.occurredAt}::timestamptz, ${row.actorId}::uuid, ${row.actorRole}::text, ${row.action}::text,
+           ${row.entity}::text, ${row.entityId}, ${row.requestId}::text, ${row.ip}::text, ${row.details}
+    FROM ${from}`;
 }
 
 export function toContent(row: AuditLogRow): AuditContent {

@@ -1,3 +1,4 @@
+import type { RawBuilder } from 'kysely';
 import type { Logger } from 'pino';
 import type { Role } from '../../config.ts';
 import type { RequestMeta } from '../../http/index.ts';
@@ -73,6 +74,31 @@ export function createAuditService(deps: AuditDeps) {
         ip: meta.ip,
         details: entry.details ?? {},
       });
+    },
+
+    /**
+     * The same, for single-statement writes: an INSERT (to use as a data-modifying CTE) of one row
+     * per row of `from`, entity id and details computed in SQL from that row.
+     */
+    recordSql(
+      meta: RequestMeta,
+      entry: { action: string; entity: string; entityId: RawBuilder<unknown>; details: RawBuilder<unknown> },
+      from: RawBuilder<unknown>,
+    ): RawBuilder<unknown> {
+      return repo.insertRowsSql(
+        {
+          occurredAt: clock.now(),
+          actorId: meta.actor?.id ?? null,
+          actorRole: meta.actor?.role ?? null,
+          action: entry.action,
+          entity: entry.entity,
+          entityId: entry.entityId,
+          requestId: meta.requestId,
+          ip: meta.ip,
+          details: entry.details,
+        },
+        from,
+      );
     },
 
     /** Chains every committed unsealed row, in the order found, each exactly once. */

@@ -9,6 +9,8 @@ const ACCESS_AUDIENCE = 'amrutam-api';
 const MFA_AUDIENCE = 'amrutam-mfa';
 const MFA_TOKEN_TTL_SECONDS = 300;
 const ROLES: readonly Role[] = ['patient', 'doctor', 'admin'];
+/** Access tokens whose signature was checked, kept until they expire: a client sends one token many times. */
+const VERIFIED_TOKENS = 10_000;
 
 export interface TokenSettings {
   issuer: string;
@@ -19,6 +21,7 @@ export interface TokenSettings {
 export function createTokenService(key: SigningKey, clock: Clock, settings: TokenSettings) {
   const jwks = createLocalJWKSet({ keys: [key.publicJwk] });
   const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
+  const verified = new Map<string, { auth: AuthContext; expiresAt: number }>();
 
   async function sign(
     claims: Record<string, unknown>,
@@ -70,6 +73,8 @@ export function createTokenService(key: SigningKey, clock: Clock, settings: Toke
     },
 
     async verifyAccessToken(token: string): Promise<AuthContext> {
+      const known = verified.get(token);
+      if (known && known.expiresAt > clock.now().getTime()) return known.auth;
       const payload = await verify(token, ACCESS_AUDIENCE, 'at+jwt');
       const role = payload.role as Role;
       if (
@@ -80,7 +85,10 @@ export function createTokenService(key: SigningKey, clock: Clock, settings: Toke
       ) {
         throw unauthorized('The token is invalid', 'INVALID_TOKEN');
       }
-      return { userId: payload.sub, role, sessionId: payload.sid, mfa: payload.amr.includes('otp') };
+      const auth = { userId: payload.sub, role, sessionId: payload.sid, mfa: payload.amr.includes('otp') };
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(token, { auth, expiresAt: (payload.exp ?? 0) * 1000 });
+      return auth;
     },
 
     issueMfaToken(userId: string): Promise<string> {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SlotRow } from '../../platform/db/schema.ts';
+import { isoOf, type SlotRow, type Wire } from '../../platform/db/schema.ts';
 import type { Kv } from '../../platform/kv.ts';
 
 export interface SlotView {
@@ -15,94 +15,124 @@ export interface SlotEvent {
   slot: SlotView;
 }
 
-export const toSlotView = (s: SlotRow): SlotView => ({
+export const toSlotView = (s: Wire<SlotRow>): SlotView => ({
   id: s.id,
-  startsAt: s.starts_at.toISOString(),
-  endsAt: s.ends_at.toISOString(),
+  startsAt: isoOf(s.starts_at),
+  endsAt: isoOf(s.ends_at),
   mode: s.mode,
   status: s.status,
 });
 
-// Invalidation is by version bump after commit; if a bump is lost (Redis blip, crash between commit
-// and bump) entries still die young. Retried bumps make that rare; this bounds it.
-const CACHE_TTL_MS = 15_000;
-const BUMP_TRIES = 3;
-const VERSION_TTL_MS = 7 * 86_400_000;
+/** Every instance listens on this one channel; messages are `<version> {"d": doctorId, "e": events}`. */
+const CHANNEL = 'doctor-changes';
+/** A bump that failed (Redis down or hung) is retried this often until it lands. */
+const RETRY_MS = 250;
 
 /**
- * Slot changes fan out through pub/sub (to WebSocket clients on every instance) and invalidate
- * the slot cache by bumping a per-doctor version that every cache key carries: a reader that
- * raced a write can only ever have filled a key nobody reads any more.
+ * Told of each change to a doctor: its new version (NaN when the change was made here and its
+ * version is not known yet), and the slots' events (none: the profile or everything changed).
+ */
+export type ChangeListener = (doctorId: string, version: number, events: SlotEvent[]) => void;
+
+/**
+ * Changes to what the public sees of a doctor (profile, schedule, slots). Every write calls
+ * `changed` after its commit: the doctor's version is bumped and the change published on one
+ * channel in a single Redis script (in embedded mode, the in-process bus). Each instance subscribes
+ * to that channel once and hands each message to its read model (which drops what it cached of
+ * the doctor) and to the doctor's WebSocket clients. Listeners on this instance hear of its own
+ * writes at once, even while Redis is unreachable; a bump that fails is retried in the background
+ * until it lands (the request that made the change doesn't wait for Redis twice).
  */
 export function createSlotFeed(kv: Kv, log: Logger) {
-  const versionKey = (doctorId: string) => `slotsver:${doctorId}`;
-  const channel = (doctorId: string) => `slots:${doctorId}`;
+  const clients = new Map<string, Set<(event: SlotEvent) => void>>();
+  const listeners = new Set<ChangeListener>();
+  let subscribed: Promise<() => Promise<void>> | undefined;
+  const unpublished = new Set<string>();
+  let retrying: NodeJS.Timeout | undefined;
+  let closed = false;
 
-  async function bestEffort<T>(what: string, fallback: T, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      log.warn({ err: error }, `slot feed: ${what} failed`);
-      return fallback;
+  const bump = (doctorId: string, events: SlotEvent[]) =>
+    kv.versions.bumpAndPublish(`doctor:${doctorId}`, CHANNEL, JSON.stringify({ d: doctorId, e: events }));
+
+  async function retry() {
+    for (const id of unpublished) {
+      try {
+        await bump(id, []);
+        unpublished.delete(id);
+      } catch {
+        break; // still down
+      }
     }
+    retrying = unpublished.size > 0 && !closed ? setTimeout(retry, RETRY_MS).unref() : undefined;
+  }
+
+  function retryLater(doctorId: string) {
+    unpublished.add(doctorId);
+    retrying ??= setTimeout(retry, RETRY_MS).unref();
+  }
+
+  function deliver(doctorId: string, version: number, events: SlotEvent[]) {
+    for (const listener of listeners) listener(doctorId, version, events);
+    for (const send of clients.get(doctorId) ?? []) for (const event of events) send(event);
+  }
+
+  function onMessage(message: string) {
+    const space = message.indexOf(' ');
+    const { d, e } = JSON.parse(message.slice(space + 1)) as { d: string; e: SlotEvent[] };
+    deliver(d, Number(message.slice(0, space)), e);
+  }
+
+  /** Subscribes this instance to the channel (once; retried by the next caller if it failed). */
+  function listen(): Promise<unknown> {
+    subscribed ??= kv.pubsub.subscribe(CHANNEL, onMessage).catch((error: unknown) => {
+      subscribed = undefined;
+      throw error;
+    });
+    return subscribed;
   }
 
   return {
-    /** After a commit: invalidate cached reads of this doctor, then tell subscribers. */
+    listen,
+
+    /** After a commit: bump the doctor's version and tell every instance (retried until it lands). */
     async changed(doctorId: string, events: SlotEvent[] = []): Promise<void> {
-      for (let attempt = 1; attempt <= BUMP_TRIES; attempt++) {
-        const bumped = await bestEffort('invalidate', false, async () => {
-          await kv.counters.hit(versionKey(doctorId), VERSION_TTL_MS);
-          return true;
-        });
-        if (bumped) break;
-      }
-      if (events.length > 0) {
-        await bestEffort('publish', undefined, () =>
-          kv.pubsub.publish(channel(doctorId), JSON.stringify(events)),
-        );
+      // This instance's own cache must not serve the old state, whatever Redis does.
+      for (const listener of listeners) listener(doctorId, Number.NaN, events);
+      try {
+        await bump(doctorId, events);
+      } catch (error) {
+        log.warn({ err: error, doctorId }, 'publishing a doctor change failed; retrying in the background');
+        retryLater(doctorId);
       }
     },
 
-    subscribe(doctorId: string, onEvent: (event: SlotEvent) => void): Promise<() => Promise<void>> {
-      return kv.pubsub.subscribe(channel(doctorId), (message) => {
-        for (const event of JSON.parse(message) as SlotEvent[]) onEvent(event);
-      });
+    /** Current versions of these doctors (throws while Redis is unreachable). */
+    versions: (doctorIds: string[]) => kv.versions.get(doctorIds.map((id) => `doctor:${id}`)),
+
+    /** Read models and caches: told of every change (see ChangeListener). */
+    onChange(listener: ChangeListener): void {
+      listeners.add(listener);
     },
 
-    /** The doctor's current cache version; null when the cache is unreachable (read from the database). */
-    version(doctorId: string): Promise<number | null> {
-      return bestEffort('version', null, async () => (await kv.counters.peek(versionKey(doctorId))).count);
+    /** A WebSocket client's feed of one doctor's slot events; resolves once this instance listens. */
+    async subscribe(doctorId: string, send: (event: SlotEvent) => void): Promise<() => void> {
+      await listen();
+      const set = clients.get(doctorId) ?? new Set();
+      clients.set(doctorId, set);
+      set.add(send);
+      return () => {
+        set.delete(send);
+        if (set.size === 0 && clients.get(doctorId) === set) clients.delete(doctorId);
+      };
     },
 
-    /** Cache-aside through the keys of one version (read it once per request); null version → `load`. */
-    async cached<T>(
-      doctorId: string,
-      version: number | null,
-      parts: string[],
-      load: (missing: string[]) => Promise<Map<string, T>>,
-    ): Promise<Map<string, T>> {
-      const keyOf = (part: string) => `slots:${doctorId}:v${version}:${part}`;
-      const found = new Map<string, T>();
-      if (version !== null) {
-        const values = await bestEffort('read', [] as Array<string | null>, () =>
-          Promise.all(parts.map((p) => kv.cache.get(keyOf(p)))),
-        );
-        values.forEach((v, i) => {
-          if (v !== null) found.set(parts[i]!, JSON.parse(v) as T);
-        });
-      }
-      const missing = parts.filter((p) => !found.has(p));
-      if (missing.length === 0) return found;
-      const loaded = await load(missing);
-      for (const [part, value] of loaded) {
-        found.set(part, value);
-        if (version !== null)
-          await bestEffort('write', undefined, () =>
-            kv.cache.set(keyOf(part), JSON.stringify(value), CACHE_TTL_MS),
-          );
-      }
-      return found;
+    async close(): Promise<void> {
+      closed = true;
+      clearTimeout(retrying);
+      retrying = undefined;
+      const unsubscribe = await subscribed?.catch(() => undefined);
+      subscribed = undefined;
+      await unsubscribe?.().catch(() => {});
     },
   };
 }

@@ -1,6 +1,8 @@
-import type { Db } from '../../platform/db/index.ts';
+import { sql } from 'kysely';
+import { type Db, preparedAs } from '../../platform/db/index.ts';
 import type { SlotRow } from '../../platform/db/schema.ts';
-import type { PlannedSlot, Schedule } from './plan.ts';
+import type { Schedule } from './plan.ts';
+import { BOOKABLE_DURING, BOOKABLE_JOINS } from './slot-store.ts';
 
 export interface StoredSchedule extends Schedule {
   minNoticeMinutes: number;
@@ -55,43 +57,6 @@ export function currentAndFutureSlots(db: Db, doctorId: string, now: Date): Prom
     .execute();
 }
 
-/** Deletes the given slots if they are still open; returns the rows actually deleted. */
-export function deleteOpenSlots(db: Db, doctorId: string, ids: string[]): Promise<SlotRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .deleteFrom('slots')
-    .where('doctor_id', '=', doctorId)
-    .where('id', 'in', ids)
-    .where('status', '=', 'open')
-    .returningAll()
-    .execute();
-}
-
-export function insertSlots(
-  db: Db,
-  doctorId: string,
-  slots: PlannedSlot[],
-  source: 'schedule' | 'manual',
-  now: Date,
-): Promise<SlotRow[]> {
-  if (slots.length === 0) return Promise.resolve([]);
-  return db
-    .insertInto('slots')
-    .values(
-      slots.map((s) => ({
-        doctor_id: doctorId,
-        starts_at: s.startsAt,
-        ends_at: s.endsAt,
-        mode: s.mode,
-        source,
-        created_at: now,
-        updated_at: now,
-      })),
-    )
-    .returningAll()
-    .execute();
-}
-
 export function findSlot(db: Db, doctorId: string, id: string): Promise<SlotRow | undefined> {
   return db
     .selectFrom('slots')
@@ -101,14 +66,56 @@ export function findSlot(db: Db, doctorId: string, id: string): Promise<SlotRow 
     .executeTakeFirst();
 }
 
-export function openSlotsBetween(db: Db, doctorId: string, from: Date, to: Date): Promise<SlotRow[]> {
-  return db
-    .selectFrom('slots')
-    .selectAll()
-    .where('doctor_id', '=', doctorId)
-    .where('status', '=', 'open')
-    .where('starts_at', '>=', from)
-    .where('starts_at', '<', to)
-    .orderBy('starts_at')
-    .execute();
+/** A slot the public may book for a while: start, and the interval it is bookable in (ms), and its JSON. */
+export interface BookableSlot {
+  starts: number;
+  /** 0 when bookable from any earlier instant (an open slot). */
+  from: number;
+  until: number;
+  json: string;
+}
+
+/** Existence, public visibility and the zone the doctor's slots are shown in (schedule's, else profile's). */
+export async function publicDoctor(
+  db: Db,
+  doctorId: string,
+): Promise<{ verified: boolean; zone: string } | undefined> {
+  const { rows } = await sql<{ verified: boolean; zone: string }>`${preparedAs('public_doctor')}
+    SELECT d.verification_status = 'verified' AS verified, coalesce(ds.timezone, d.timezone) AS zone
+    FROM doctors AS d LEFT JOIN doctor_schedules AS ds ON ds.doctor_id = d.user_id
+    WHERE d.user_id = ${doctorId}::uuid`.execute(db);
+  return rows[0];
+}
+
+/** Slots starting in [from, to) that are bookable at some instant, per slot_bookable_during(). */
+export async function bookableSlots(db: Db, doctorId: string, from: Date, to: Date): Promise<BookableSlot[]> {
+  const { rows } = await sql<{
+    id: string;
+    starts_at: Date;
+    ends_at: Date;
+    mode: string;
+    bookable_from: Date | null;
+    bookable_until: Date;
+  }>`${preparedAs('bookable_slots')}
+    SELECT id, starts_at, ends_at, mode, lower(during) AS bookable_from, upper(during) AS bookable_until
+    FROM (
+      SELECT s.id, s.starts_at, s.ends_at, s.mode, ${BOOKABLE_DURING} AS during
+      FROM slots AS s ${BOOKABLE_JOINS}
+      WHERE s.doctor_id = ${doctorId}::uuid AND s.starts_at >= ${from}::timestamptz AND s.starts_at < ${to}::timestamptz
+    ) AS listed
+    WHERE NOT isempty(during)
+    ORDER BY starts_at`.execute(db);
+  return rows.map((r) => ({
+    starts: r.starts_at.getTime(),
+    from: r.bookable_from?.getTime() ?? 0,
+    until: r.bookable_until.getTime(),
+    // Listed because bookable: to the public it is open, whatever hold lapsed on it.
+    json: JSON.stringify({
+      id: r.id,
+      startsAt: r.starts_at.toISOString(),
+      endsAt: r.ends_at.toISOString(),
+      mode: r.mode,
+      status: 'open',
+    }),
+  }));
 }

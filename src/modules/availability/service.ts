@@ -12,10 +12,12 @@ import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { ConsultationMode, SlotRow } from '../../platform/db/schema.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { DoctorService } from '../doctors/service.ts';
-import { type SlotEvent, type SlotFeed, type SlotView, toSlotView } from './live.ts';
-import { type PlannedSlot, planSlots } from './plan.ts';
+import { type SlotEvent, type SlotFeed, toSlotView } from './live.ts';
+import { type ExistingSlot, generateSlots, type PlannedSlot, planSlots } from './plan.ts';
+import type { ReadModel } from './read-model.ts';
 import * as repo from './repo.ts';
 import type { ScheduleInput } from './schemas.ts';
+import * as slotStore from './slot-store.ts';
 
 export interface AvailabilityDeps {
   db: Db;
@@ -24,12 +26,13 @@ export interface AvailabilityDeps {
   audit: AuditService;
   doctors: DoctorService;
   feed: SlotFeed;
+  readModel: ReadModel;
+  /** The most slots one schedule may generate over its horizon. */
+  maxScheduleSlots: number;
 }
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 31;
-
-const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 
 function modeNotOffered(modes: readonly ConsultationMode[], wanted: ConsultationMode[]) {
   const missing = [...new Set(wanted.filter((m) => !modes.includes(m)))];
@@ -42,31 +45,56 @@ function modeNotOffered(modes: readonly ConsultationMode[], wanted: Consultation
   }
 }
 
-export function createAvailabilityService({ db, clock, audit, doctors, feed, logger }: AvailabilityDeps) {
+export function createAvailabilityService(deps: AvailabilityDeps) {
+  const { db, clock, audit, doctors, feed, logger } = deps;
   const updated = (rows: SlotRow[]): SlotEvent[] =>
     rows.map((r) => ({ type: 'slot.updated', slot: toSlotView(r) }));
   const removed = (rows: SlotRow[]): SlotEvent[] =>
     rows.map((r) => ({ type: 'slot.removed', slot: toSlotView(r) }));
 
-  /** Brings one doctor's future slots in line with the stored schedule, inside `tx`. */
-  async function applySchedule(tx: Db, doctorId: string, schedule: repo.StoredSchedule) {
+  /**
+   * Brings one doctor's future slots in line with the stored schedule, inside `tx` (which holds
+   * the doctor's lock, so no other schedule or slot change runs). Bookings don't take that lock: a
+   * slot planned away may be claimed between the read and the delete. It then stays, and the plan
+   * is made again around it, so nothing added can overlap it. Unverified doctors get no slots yet.
+   */
+  async function applySchedule(tx: Db, doctorId: string, schedule: repo.StoredSchedule, verified: boolean) {
+    if (!verified) return { added: [], gone: [] };
     const now = clock.now();
-    const existing = await repo.currentAndFutureSlots(tx, doctorId, now);
-    const plan = planSlots(
-      schedule,
-      existing.map((s) => ({
-        id: s.id,
-        startsAt: s.starts_at,
-        endsAt: s.ends_at,
-        mode: s.mode,
-        status: s.status,
-        source: s.source,
-      })),
-      now,
-    );
-    const gone = await repo.deleteOpenSlots(tx, doctorId, plan.remove);
-    const added = await repo.insertSlots(tx, doctorId, plan.add, 'schedule', now);
+    const existing: ExistingSlot[] = (await repo.currentAndFutureSlots(tx, doctorId, now)).map((s) => ({
+      id: s.id,
+      startsAt: s.starts_at,
+      endsAt: s.ends_at,
+      mode: s.mode,
+      status: s.status,
+      source: s.source,
+    }));
+    let plan = planSlots(schedule, existing, now);
+    const gone = await slotStore.deleteOpen(tx, doctorId, plan.remove);
+    if (gone.length < plan.remove.length) {
+      const deleted = new Set(gone.map((s) => s.id));
+      const claimed = new Set(plan.remove.filter((id) => !deleted.has(id)));
+      plan = planSlots(
+        schedule,
+        existing
+          .filter((s) => !deleted.has(s.id))
+          .map((s) => (claimed.has(s.id) ? { ...s, status: 'held' as const } : s)),
+        now,
+      );
+    }
+    const added = await slotStore.insert(tx, doctorId, plan.add, 'schedule', now);
     return { added, gone };
+  }
+
+  function assertSize(schedule: repo.StoredSchedule) {
+    const count = generateSlots(schedule, clock.now()).length;
+    if (count > deps.maxScheduleSlots) {
+      throw new AppError(
+        400,
+        'SCHEDULE_TOO_LARGE',
+        `This schedule makes ${count} slots over its horizon; at most ${deps.maxScheduleSlots} are allowed (use longer slots, fewer hours or a shorter horizon)`,
+      );
+    }
   }
 
   return {
@@ -81,6 +109,7 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
         horizonDays: input.horizonDays,
       };
       await doctors.assertTimeZone(input.timezone);
+      assertSize(schedule);
       const { added, gone } = await db.transaction().execute(async (tx) => {
         const doctor = await doctors.lockForChange(tx, doctorId);
         modeNotOffered(doctor.modes, [
@@ -88,7 +117,7 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
           ...input.overrides.flatMap((o) => (o.unavailable ? [] : [o.mode])),
         ]);
         await repo.upsertSchedule(tx, doctorId, schedule, clock.now());
-        const result = await applySchedule(tx, doctorId, schedule);
+        const result = await applySchedule(tx, doctorId, schedule, doctor.verified);
         await audit.record(tx, meta, {
           action: 'schedule.updated',
           entity: 'doctor',
@@ -120,10 +149,10 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
       for (const doctorId of ids) {
         try {
           const result = await db.transaction().execute(async (tx) => {
-            await doctors.lockForChange(tx, doctorId);
+            const doctor = await doctors.lockForChange(tx, doctorId);
             const schedule = await repo.findSchedule(tx, doctorId);
             if (!schedule) return { added: [], gone: [] };
-            const r = await applySchedule(tx, doctorId, schedule);
+            const r = await applySchedule(tx, doctorId, schedule, doctor.verified);
             if (r.added.length + r.gone.length > 0) {
               await audit.record(tx, SYSTEM, {
                 action: 'schedule.extended',
@@ -177,7 +206,7 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
         );
         let inserted: SlotRow[];
         try {
-          inserted = await repo.insertSlots(tx, auth.userId, planned, 'manual', now);
+          inserted = await slotStore.insert(tx, auth.userId, planned, 'manual', now);
         } catch (error) {
           if (sqlState(error) === SqlState.exclusionViolation) {
             throw conflict('SLOT_OVERLAP', 'A slot overlaps another of your slots');
@@ -201,9 +230,12 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
         await doctors.lockForChange(tx, auth.userId);
         const slot = await repo.findSlot(tx, auth.userId, slotId);
         if (!slot) throw notFound('Slot');
-        if (slot.status !== 'open')
-          throw conflict('SLOT_NOT_OPEN', `The slot is ${slot.status}; only open slots can be deleted`);
-        const deleted = await repo.deleteOpenSlots(tx, auth.userId, [slotId]);
+        // Only an open slot goes; a booking may claim it up to the very DELETE, which then skips it.
+        const deleted = slot.status === 'open' ? await slotStore.deleteOpen(tx, auth.userId, [slotId]) : [];
+        if (deleted.length === 0) {
+          const now = (await repo.findSlot(tx, auth.userId, slotId))?.status ?? slot.status;
+          throw conflict('SLOT_NOT_OPEN', `The slot is ${now}; only open slots can be deleted`);
+        }
         await audit.record(tx, meta, {
           action: 'slot.deleted',
           entity: 'slot',
@@ -215,12 +247,24 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
       await feed.changed(auth.userId, removed(gone));
     },
 
-    /** Open, bookable slots (future, past the notice period) of a visible doctor, cached per UTC day. */
+    /** Regenerates the doctor's slots from the stored schedule (after verification: none were made before). */
+    async regenerate(doctorId: string): Promise<void> {
+      const result = await db.transaction().execute(async (tx) => {
+        const doctor = await doctors.lockForChange(tx, doctorId);
+        const schedule = await repo.findSchedule(tx, doctorId);
+        return schedule ? applySchedule(tx, doctorId, schedule, doctor.verified) : { added: [], gone: [] };
+      });
+      if (result.added.length + result.gone.length > 0) {
+        await feed.changed(doctorId, [...removed(result.gone), ...updated(result.added)]);
+      }
+    },
+
+    /** Open, bookable slots (future, past the notice period) of a visible doctor, from the read model. */
     async openSlots(
       doctorId: string,
       range: { from?: string | undefined; to?: string | undefined },
       viewer: AuthContext | null,
-    ) {
+    ): Promise<Buffer> {
       const now = clock.now();
       const from = range.from ? new Date(range.from) : now;
       const to = range.to ? new Date(range.to) : new Date(from.getTime() + 7 * DAY_MS);
@@ -228,32 +272,11 @@ export function createAvailabilityService({ db, clock, audit, doctors, feed, log
       if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
         throw new AppError(400, 'RANGE_TOO_LARGE', `The range may span at most ${MAX_RANGE_DAYS} days`);
       }
-      const doctor = await doctors.getVisible(doctorId, viewer);
-      const days: string[] = [];
-      for (let t = Date.parse(utcDay(from)); t < to.getTime(); t += DAY_MS) days.push(utcDay(new Date(t)));
-      const version = await feed.version(doctorId);
-      const [notice, byDay] = await Promise.all([
-        feed.cached<number>(doctorId, version, ['notice'], async () => {
-          const schedule = await repo.findSchedule(db, doctorId);
-          return new Map([['notice', schedule?.minNoticeMinutes ?? 0]]);
-        }),
-        feed.cached<SlotView[]>(doctorId, version, days, async (missing) => {
-          const start = new Date(`${missing[0]}T00:00:00Z`);
-          const end = new Date(Date.parse(`${missing.at(-1)}T00:00:00Z`) + DAY_MS);
-          const result = new Map(missing.map((day) => [day, [] as SlotView[]]));
-          for (const row of await repo.openSlotsBetween(db, doctorId, start, end))
-            result.get(utcDay(row.starts_at))?.push(toSlotView(row));
-          return result;
-        }),
-      ]);
-      const earliest = now.getTime() + (notice.get('notice') ?? 0) * 60_000;
-      const items = days
-        .flatMap((day) => byDay.get(day) ?? [])
-        .filter((s) => {
-          const start = Date.parse(s.startsAt);
-          return start >= from.getTime() && start < to.getTime() && start > earliest;
-        });
-      return { doctorId, timezone: doctor.timezone, items };
+      // The doctor and admins see an unverified doctor's slots; everyone else is told it doesn't exist.
+      const hidden = viewer?.role === 'admin' || viewer?.userId === doctorId;
+      const body = await deps.readModel.openSlots(doctorId, from, to, hidden);
+      if (body === null) throw notFound('Doctor');
+      return body;
     },
   };
 }

@@ -52,14 +52,11 @@ export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors
       }, HEARTBEAT_MS);
       socket.on('close', () => {
         clearInterval(heartbeat);
-        // At shutdown pub/sub may already be closed; nothing is left to unsubscribe from then.
-        unsubscribe().catch((error: unknown) =>
-          request.log.debug({ err: error }, 'unsubscribe after close failed'),
-        );
+        unsubscribe();
       });
       if (socket.readyState !== socket.OPEN) {
         clearInterval(heartbeat);
-        await unsubscribe();
+        unsubscribe();
         return;
       }
       send({ type: 'ready', doctorId });

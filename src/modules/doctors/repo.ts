@@ -1,6 +1,7 @@
 import { type Expression, type Insertable, type SqlBool, sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
 import type { DoctorsTable } from '../../platform/db/schema.ts';
+import { BOOKABLE_DURING, BOOKABLE_JOINS } from '../availability/slot-store.ts';
 
 const columns = [
   'd.user_id',
@@ -137,15 +138,15 @@ export function searchQuery(db: Db, f: SearchFilter) {
     );
   }
   if (f.availableOn) {
-    // "Has an open, bookable slot on date D" in the doctor's own zone: the schedule's, else the profile's.
-    const zone = sql`coalesce((SELECT ds.timezone FROM doctor_schedules ds WHERE ds.doctor_id = d.user_id), d.timezone)`;
+    // "Has a slot bookable now on date D" in the doctor's own zone (the schedule's, else the
+    // profile's), by the same rule a booking claims with: slot_bookable_during().
+    const zone = sql`coalesce(ds.timezone, d.timezone)`;
     q = q.where(sql<SqlBool>`EXISTS (
-      SELECT 1 FROM slots s
-      WHERE s.doctor_id = d.user_id AND s.status = 'open'
+      SELECT 1 FROM slots AS s ${BOOKABLE_JOINS}
+      WHERE s.doctor_id = d.user_id
         AND s.starts_at >= (${f.availableOn}::date)::timestamp AT TIME ZONE ${zone}
         AND s.starts_at < (${f.availableOn}::date + 1)::timestamp AT TIME ZONE ${zone}
-        AND s.starts_at > ${f.now}::timestamptz + make_interval(mins => coalesce(
-          (SELECT min_notice_minutes FROM doctor_schedules ds WHERE ds.doctor_id = d.user_id), 0)))`);
+        AND ${BOOKABLE_DURING} @> ${f.now}::timestamptz)`);
   }
   const [key, id] = f.after ?? [];
   const keyset = (expr: Expression<unknown>, op: '<' | '>', cast: string): Expression<SqlBool> =>

@@ -8,6 +8,7 @@ import {
   notFound,
   type RequestMeta,
 } from '../../http/index.ts';
+import { canonicalJson } from '../../platform/canonical-json.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -19,6 +20,8 @@ export interface DoctorDeps {
   db: Db;
   clock: Clock;
   audit: AuditService;
+  /** After a commit that changed what the public sees of the doctor (`verified`: it just became verified). */
+  changed: (doctorId: string, change: { verified: boolean }) => Promise<void>;
 }
 
 export function toDoctor(row: repo.DoctorView) {
@@ -51,11 +54,17 @@ const cursorShapes = {
   relevance: z.object({ s: z.literal('relevance'), k: z.tuple([z.number().finite(), z.uuid()]) }),
 } as const;
 
+/** How long one public search answer is reused (it is the same for everyone). */
+const SEARCH_REUSE_MS = 1_000;
+/** An answer older than this is not served even once more: the reader waits for a new one. */
+const SEARCH_STALE_MS = 10_000;
+const SEARCH_CACHE_ENTRIES = 1_000;
+
 /** Whether `viewer` may see this doctor although it is not (yet) verified. */
 const privileged = (id: string, viewer: AuthContext | null) =>
   viewer?.role === 'admin' || viewer?.userId === id;
 
-export function createDoctorService({ db, clock, audit }: DoctorDeps) {
+export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
   // The zones this database knows: a zone Intl accepts but PostgreSQL doesn't would break search.
   let zones: Promise<Set<string>> | undefined;
 
@@ -68,6 +77,15 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
     }
   }
 
+  /**
+   * Search answers as JSON, the same for everyone. One is fresh for a second; after that (for up to
+   * ten) it is still answered while a refresh runs in the background (so no reader waits for the
+   * database), and an `availableOn` answer only within the clock second it was made in (what is
+   * bookable depends on now). All are dropped when a profile changes anywhere (`profilesChanged`,
+   * told by the feed on every instance).
+   */
+  const answers = new Map<string, { json: Promise<string>; freshUntil: number; refreshing: boolean }>();
+
   async function load(tx: Db, id: string): Promise<Doctor> {
     const row = await repo.findDoctor(tx, id);
     if (!row) throw notFound('Doctor');
@@ -79,7 +97,7 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
 
     async upsertProfile(auth: AuthContext, input: ProfileInput, meta: RequestMeta): Promise<Doctor> {
       await assertTimeZone(input.timezone);
-      return db.transaction().execute(async (tx) => {
+      const doctor = await db.transaction().execute(async (tx) => {
         const existing = await repo.lockDoctor(tx, auth.userId);
         const name = (await repo.findUserName(tx, auth.userId)) ?? '';
         const registrationNumber = input.registrationNumber ?? null;
@@ -116,6 +134,8 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
         });
         return load(tx, auth.userId);
       });
+      await changed(auth.userId, { verified: false });
+      return doctor;
     },
 
     /** Verified doctors for everyone; others only for themselves and admins (404 otherwise). */
@@ -138,7 +158,7 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
       input: { status: 'verified' | 'rejected'; reason?: string | undefined },
       meta: RequestMeta,
     ): Promise<Doctor> {
-      return db.transaction().execute(async (tx) => {
+      const doctor = await db.transaction().execute(async (tx) => {
         const row = await repo.lockDoctor(tx, id);
         if (!row) throw notFound('Doctor');
         if (input.status === 'verified' && !row.registration_number) {
@@ -165,6 +185,42 @@ export function createDoctorService({ db, clock, audit }: DoctorDeps) {
         });
         return load(tx, id);
       });
+      await changed(id, { verified: input.status === 'verified' });
+      return doctor;
+    },
+
+    /** The public search as a JSON string, from the last second's answers when it can. */
+    searchJson(query: SearchQuery): Promise<string> {
+      const key = `${canonicalJson(query)}${query.availableOn ? `@${Math.floor(clock.now().getTime() / 1000)}` : ''}`;
+      const now = performance.now();
+      const kept = answers.get(key);
+      const run = () => this.search(query).then((r) => JSON.stringify(r));
+      if (kept && now - kept.freshUntil < SEARCH_STALE_MS) {
+        if (kept.freshUntil <= now && !kept.refreshing) {
+          kept.refreshing = true;
+          run().then(
+            (json) => {
+              if (answers.get(key) === kept)
+                answers.set(key, {
+                  json: Promise.resolve(json),
+                  freshUntil: performance.now() + SEARCH_REUSE_MS,
+                  refreshing: false,
+                });
+            },
+            () => answers.delete(key),
+          );
+        }
+        return kept.json;
+      }
+      if (answers.size >= SEARCH_CACHE_ENTRIES) answers.delete(answers.keys().next().value!);
+      const json = run();
+      answers.set(key, { json, freshUntil: now + SEARCH_REUSE_MS, refreshing: false });
+      json.catch(() => answers.delete(key));
+      return json;
+    },
+
+    profilesChanged(): void {
+      answers.clear();
     },
 
     async search(query: SearchQuery): Promise<{ items: Doctor[]; nextCursor: string | null }> {

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Clock } from '../../platform/clock.ts';
@@ -72,6 +72,21 @@ export function createOutbox(deps: {
         .execute();
     },
 
+    /**
+     * For single-statement writes: an INSERT (to use as a data-modifying CTE) of one job per row of
+     * `from`, its topic and payload computed in SQL from that row; due at once.
+     */
+    addSql(
+      topic: RawBuilder<unknown>,
+      payload: RawBuilder<unknown>,
+      from: RawBuilder<unknown>,
+    ): RawBuilder<unknown> {
+      const now = clock.now();
+      return sql`
+        INSERT INTO outbox (topic, payload, created_at, available_at)
+        SELECT ${topic}, ${payload}, ${now}::timestamptz, ${now}::timestamptz FROM ${from}`;
+    },
+
     /** Hands due rows to the queue; safe to run in several processes at once. Returns how many went. */
     async relay(): Promise<number> {
       let total = 0;
@@ -88,13 +103,13 @@ export function createOutbox(deps: {
             .forUpdate()
             .skipLocked()
             .execute();
-          // A queue that doesn't answer must not hold these rows locked: give up, roll back, retry next tick.
-          for (const row of rows)
-            await withTimeout(
-              queue.enqueue(row.topic, row.payload, { jobId: row.id }),
-              ENQUEUE_TIMEOUT_MS,
-              'job queue',
-            );
+          // One round trip for the batch. A queue that doesn't answer must not hold these rows
+          // locked: give up, roll back, retry next tick (the job ids make a repeat harmless).
+          await withTimeout(
+            queue.enqueueAll(rows.map((row) => ({ name: row.topic, data: row.payload, jobId: row.id }))),
+            ENQUEUE_TIMEOUT_MS,
+            'job queue',
+          );
           if (rows.length > 0) {
             await tx
               .updateTable('outbox')

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { GatewayError, type PaymentProvider, type WebhookEvent } from './provider.ts';
 
 export interface RazorpaySettings {
@@ -22,38 +22,51 @@ interface RazorpayPaymentEntity {
   id: string;
   order_id: string;
   amount: number;
+  currency: string;
   error_description?: string | null;
 }
 
+interface RazorpayRefundEntity {
+  id: string;
+  payment_id: string;
+  amount: number;
+  receipt?: string | null;
+}
+
 /**
- * Razorpay's REST API (orders, payment capture, refunds; Basic auth with the key id and secret)
- * and its webhooks (HMAC-SHA256 of the raw body with the webhook secret, hex, in
- * X-Razorpay-Signature; the delivery id in X-Razorpay-Event-Id).
+ * Razorpay's REST API (orders, refunds; Basic auth with the key id and secret) and its webhooks
+ * (HMAC-SHA256 of the raw body with the webhook secret, hex, in X-Razorpay-Signature). Deliveries
+ * are deduplicated by a hash of the signed body: Razorpay resends a delivery byte for byte, and
+ * its X-Razorpay-Event-Id header is not covered by the signature.
  */
 export function razorpayProvider(s: RazorpaySettings): PaymentProvider {
   const auth = `Basic ${Buffer.from(`${s.keyId}:${s.keySecret}`).toString('base64')}`;
 
-  async function call<T>(path: string, body: Record<string, unknown>): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${s.apiUrl}${path}`, {
-        method: 'POST',
-        headers: { authorization: auth, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        method,
+        headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(s.timeoutMs ?? 10_000),
       });
     } catch (error) {
-      throw new GatewayError(`razorpay ${path}: ${(error as Error).message}`);
+      throw new GatewayError(`razorpay ${path}: ${(error as Error).message}`, false);
     }
     const text = await res.text();
-    if (!res.ok) throw new GatewayError(`razorpay ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    // A 4xx is the gateway refusing; a 5xx may have done the work before failing.
+    if (!res.ok) {
+      throw new GatewayError(`razorpay ${path}: HTTP ${res.status} ${text.slice(0, 200)}`, res.status < 500);
+    }
     return JSON.parse(text) as T;
   }
 
   return {
     name: 'razorpay',
+    publicKey: s.keyId,
     async createOrder({ amountMinor, currency, receipt }) {
-      const order = await call<{ id: string }>('/orders', {
+      const order = await call<{ id: string }>('POST', '/orders', {
         amount: amountMinor,
         currency,
         receipt,
@@ -61,15 +74,20 @@ export function razorpayProvider(s: RazorpaySettings): PaymentProvider {
       });
       return { orderId: order.id };
     },
-    async capture({ paymentId, amountMinor, currency }) {
-      await call(`/payments/${encodeURIComponent(paymentId)}/capture`, { amount: amountMinor, currency });
-    },
     async refund({ paymentId, amountMinor, receipt }) {
-      const refund = await call<{ id: string }>(`/payments/${encodeURIComponent(paymentId)}/refund`, {
+      const refund = await call<{ id: string }>('POST', `/payments/${encodeURIComponent(paymentId)}/refund`, {
         amount: amountMinor,
         receipt,
       });
       return { refundId: refund.id };
+    },
+    async findRefund({ paymentId, receipt }) {
+      const list = await call<{ items: RazorpayRefundEntity[] }>(
+        'GET',
+        `/payments/${encodeURIComponent(paymentId)}/refunds?count=100`,
+      );
+      const found = list.items.find((r) => r.receipt === receipt);
+      return found ? { refundId: found.id } : null;
     },
     verifyWebhook(rawBody, headers): WebhookEvent | null {
       const signature = header(headers, 'x-razorpay-signature') ?? '';
@@ -83,10 +101,10 @@ export function razorpayProvider(s: RazorpaySettings): PaymentProvider {
         event: string;
         payload?: {
           payment?: { entity: RazorpayPaymentEntity };
-          refund?: { entity: { id: string; payment_id: string; amount: number } };
+          refund?: { entity: RazorpayRefundEntity & { notes?: unknown; error_description?: string } };
         };
       };
-      const id = header(headers, 'x-razorpay-event-id') ?? hmacHex('event-id', rawBody);
+      const id = createHash('sha256').update(rawBody).digest('hex');
       const payment = event.payload?.payment?.entity;
       const refund = event.payload?.refund?.entity;
       if (event.event === 'payment.captured' && payment) {
@@ -96,6 +114,7 @@ export function razorpayProvider(s: RazorpaySettings): PaymentProvider {
           orderId: payment.order_id,
           paymentId: payment.id,
           amountMinor: payment.amount,
+          currency: payment.currency,
         };
       }
       if (event.event === 'payment.failed' && payment) {
@@ -114,6 +133,15 @@ export function razorpayProvider(s: RazorpaySettings): PaymentProvider {
           paymentId: refund.payment_id,
           refundId: refund.id,
           amountMinor: refund.amount,
+        };
+      }
+      if (event.event === 'refund.failed' && refund) {
+        return {
+          id,
+          type: 'refund.failed',
+          paymentId: refund.payment_id,
+          refundId: refund.id,
+          reason: refund.error_description ?? 'failed',
         };
       }
       return { id, type: 'ignored', name: event.event };

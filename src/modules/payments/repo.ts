@@ -1,51 +1,46 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
-import type { PaymentRow } from '../../platform/db/schema.ts';
+import type { PaymentRow, PaymentStatus, RefundRow } from '../../platform/db/schema.ts';
 
-export function insertPayment(
-  db: Db,
-  p: { appointmentId: string; amountMinor: number; currency: string; provider: string; now: Date },
-): Promise<PaymentRow> {
-  return db
-    .insertInto('payments')
-    .values({
-      appointment_id: p.appointmentId,
-      amount_minor: p.amountMinor,
-      currency: p.currency,
-      provider: p.provider,
-      status: 'created',
-      provider_order_id: null,
-      provider_payment_id: null,
-      provider_refund_id: null,
-      created_at: p.now,
-      updated_at: p.now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** CTE body: one payment row (status created) per row of `from` (alias a: an appointment with a fee). */
+export function insertSql(
+  p: { payerId: string; provider: string; now: Date },
+  from: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  return sql`
+    INSERT INTO payments (id, appointment_id, payer_id, amount_minor, currency, provider, status, created_at, updated_at)
+    SELECT gen_random_uuid(), a.id, ${p.payerId}::uuid, a.fee_minor, a.currency, ${p.provider}::text, 'created',
+           ${p.now}::timestamptz, ${p.now}::timestamptz
+    FROM ${from} WHERE a.fee_minor > 0
+    RETURNING *`;
 }
 
-export function findPayment(db: Db, id: string): Promise<PaymentRow | undefined> {
+export function find(db: Db, id: string): Promise<PaymentRow | undefined> {
   return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function findPaymentForAppointment(db: Db, appointmentId: string): Promise<PaymentRow | undefined> {
+export function lock(db: Db, id: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function findByOrder(db: Db, orderId: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('provider_order_id', '=', orderId).executeTakeFirst();
+}
+
+export function forAppointment(db: Db, appointmentId: string): Promise<PaymentRow | undefined> {
   return db.selectFrom('payments').selectAll().where('appointment_id', '=', appointmentId).executeTakeFirst();
 }
 
-export function paymentsForAppointments(db: Db, appointmentIds: string[]): Promise<PaymentRow[]> {
+export function forAppointments(db: Db, appointmentIds: string[]): Promise<PaymentRow[]> {
   if (appointmentIds.length === 0) return Promise.resolve([]);
-  return db.selectFrom('payments').selectAll().where('appointment_id', 'in', appointmentIds).execute();
-}
-
-export function lockPaymentByOrder(db: Db, orderId: string): Promise<PaymentRow | undefined> {
   return db
     .selectFrom('payments')
     .selectAll()
-    .where('provider_order_id', '=', orderId)
-    .forUpdate()
-    .executeTakeFirst();
+    .where(sql<boolean>`appointment_id = ANY(${appointmentIds}::uuid[])`)
+    .execute();
 }
 
-/** Only the first order wins: a retried job and the inline call can't both attach one. */
+/** Only the first order wins: a retried call can't attach a second one. */
 export function attachOrder(db: Db, id: string, orderId: string, now: Date): Promise<PaymentRow | undefined> {
   return db
     .updateTable('payments')
@@ -56,24 +51,21 @@ export function attachOrder(db: Db, id: string, orderId: string, now: Date): Pro
     .executeTakeFirst();
 }
 
-export async function updatePayment(
+export function update(
   db: Db,
   id: string,
-  set: Partial<
-    Pick<PaymentRow, 'status' | 'provider_payment_id' | 'refund_amount_minor' | 'provider_refund_id'>
-  > & { updated_at: Date },
-): Promise<void> {
-  await db.updateTable('payments').set(set).where('id', '=', id).execute();
+  set: {
+    status: PaymentStatus;
+    provider_payment_id?: string;
+    refund_amount_minor?: number;
+    updated_at: Date;
+  },
+): Promise<PaymentRow> {
+  return db.updateTable('payments').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
 /** false when this delivery was handled before. */
-export async function recordEvent(
-  db: Db,
-  provider: string,
-  eventId: string,
-  type: string,
-  now: Date,
-): Promise<boolean> {
+export async function recordEvent(db: Db, provider: string, eventId: string, type: string, now: Date) {
   const row = await db
     .insertInto('payment_events')
     .values({ provider, event_id: eventId, type, received_at: now })
@@ -83,16 +75,65 @@ export async function recordEvent(
   return row !== undefined;
 }
 
-const REFUND_REQUESTED = 'requested';
-
-/** Marks the refund as asked for, once; undefined if it already was (or isn't due). */
-export function claimRefund(db: Db, id: string, now: Date): Promise<PaymentRow | undefined> {
+/** One refund per refunded gateway payment: a second request for the same capture is a no-op. */
+export function insertRefund(
+  db: Db,
+  r: Pick<RefundRow, 'id' | 'payment_id' | 'provider_payment_id' | 'amount_minor' | 'currency' | 'reason'>,
+  now: Date,
+): Promise<RefundRow | undefined> {
   return db
-    .updateTable('payments')
-    .set({ provider_refund_id: REFUND_REQUESTED, updated_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'refund_pending')
-    .where('provider_refund_id', 'is', null)
+    .insertInto('refunds')
+    .values({
+      ...r,
+      status: 'pending',
+      provider_refund_id: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column('provider_payment_id').doNothing())
     .returningAll()
     .executeTakeFirst();
+}
+
+export function findRefund(db: Db, id: string): Promise<RefundRow | undefined> {
+  return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Moves a refund from one state to another; undefined if it was not in `from`. */
+export function moveRefund(
+  db: Db,
+  id: string,
+  from: RefundRow['status'],
+  set: Partial<Pick<RefundRow, 'status' | 'provider_refund_id' | 'last_error'>> & { updated_at: Date },
+  countAttempt = false,
+): Promise<RefundRow | undefined> {
+  return db
+    .updateTable('refunds')
+    .set({ ...set, ...(countAttempt ? { attempts: sql<number>`attempts + 1` } : {}) })
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function refundOfCapture(db: Db, providerPaymentId: string): Promise<RefundRow | undefined> {
+  return db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('provider_payment_id', '=', providerPaymentId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Refunds not processed and untouched since `before`: their job may have died. */
+export function staleRefunds(db: Db, before: Date, limit: number): Promise<RefundRow[]> {
+  return db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('status', '<>', 'processed')
+    .where('updated_at', '<', before)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
 }

@@ -1,18 +1,25 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { notFound, requireAuth, requireRole, unauthorized } from '../../http/index.ts';
-import type { AppointmentService } from '../appointments/service.ts';
+import { idSchema, requireAuth, requireRole, unauthorized } from '../../http/index.ts';
+import type { PaymentEvents } from './events.ts';
 import type { SandboxProvider } from './sandbox.ts';
 import type { PaymentService } from './service.ts';
 
+const eventOutcome = z.object({ status: z.enum(['processed', 'duplicate', 'ignored']) });
+
 export const paymentRoutes: FastifyPluginAsyncZod<{
   payments: PaymentService;
-  appointments: AppointmentService;
+  events: PaymentEvents;
+  /** Only outside production, with PAYMENT_PROVIDER=sandbox; otherwise its route does not exist. */
   sandbox: SandboxProvider | null;
   mfaRequiredRoles: readonly Role[];
-}> = async (app, { payments, appointments, sandbox, mfaRequiredRoles }) => {
-  // The signature covers the exact bytes, so this route keeps the raw body.
+}> = async (app, { payments, events, sandbox, mfaRequiredRoles }) => {
+  const tags = ['payments'];
+  const security = [{ bearer: [] }];
+  const payer = requireRole(['patient', 'admin'], { mfaRequiredRoles });
+
+  // The signature covers the exact bytes, so this plugin's routes keep the raw body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
   );
@@ -22,10 +29,10 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
     {
       config: { rateLimit: false },
       schema: {
-        tags: ['payments'],
+        tags,
         summary: 'Gateway webhooks (Razorpay format, HMAC-SHA256 signed)',
         body: z.string().max(1_000_000),
-        response: { 200: z.object({ status: z.enum(['processed', 'duplicate', 'ignored']) }) },
+        response: { 200: eventOutcome },
       },
     },
     async (request) => {
@@ -37,43 +44,69 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
         }
       })();
       if (!event) throw unauthorized('The webhook signature is not valid', 'INVALID_SIGNATURE');
-      return { status: await appointments.applyPaymentEvent(event) };
+      return { status: await events.apply(event) };
     },
   );
 
   app.post(
+    '/payments/:id/checkout',
+    {
+      preHandler: payer,
+      schema: {
+        tags,
+        summary: 'Open the gateway checkout for a payment (creates its gateway order once)',
+        description:
+          'Call this when the patient goes to pay. With Razorpay, pass `orderId` and `publicKey` to Razorpay Checkout; the result arrives by webhook. Calling it again returns the same order.',
+        security,
+        params: z.strictObject({ id: idSchema }),
+        response: {
+          200: z.object({
+            paymentId: z.uuid(),
+            provider: z.string(),
+            publicKey: z.string().nullable(),
+            orderId: z.string(),
+            amountMinor: z.number().int(),
+            currency: z.string(),
+            status: z.string(),
+          }),
+        },
+      },
+    },
+    async (request) => payments.checkout(requireAuth(request), request.params.id),
+  );
+
+  if (!sandbox) return;
+  app.post(
     '/payments/:id/sandbox/:outcome',
     {
-      preHandler: requireRole(['patient', 'admin'], { mfaRequiredRoles }),
+      preHandler: payer,
       schema: {
-        tags: ['payments'],
+        tags,
         summary: 'Development only (PAYMENT_PROVIDER=sandbox): pay or fail as the gateway would',
-        security: [{ bearer: [] }],
-        params: z.strictObject({ id: z.uuid(), outcome: z.enum(['succeed', 'fail']) }),
-        response: { 200: z.object({ status: z.enum(['processed', 'duplicate', 'ignored']) }) },
+        security,
+        params: z.strictObject({ id: idSchema, outcome: z.enum(['succeed', 'fail']) }),
+        response: { 200: eventOutcome },
       },
     },
     async (request) => {
-      if (!sandbox) throw notFound('Sandbox');
-      await appointments.assertPaymentParty(requireAuth(request), request.params.id);
-      const payment = await payments.ensureGatewayOrder(request.params.id);
-      if (!payment?.provider_order_id) throw notFound('Payment');
+      const payment = await payments.ensureOrder(await payments.own(requireAuth(request), request.params.id));
+      const succeed = request.params.outcome === 'succeed';
       const entity = {
         id: `pay_${request.id.replaceAll('-', '').slice(0, 14)}`,
         order_id: payment.provider_order_id,
         amount: payment.amount_minor,
         currency: payment.currency,
-        status: request.params.outcome === 'succeed' ? 'captured' : 'failed',
-        ...(request.params.outcome === 'fail' ? { error_description: 'Declined by the sandbox' } : {}),
+        status: succeed ? 'captured' : 'failed',
+        ...(succeed ? {} : { error_description: 'Declined by the sandbox' }),
       };
       const { rawBody, headers } = sandbox.signedEvent({
-        event: request.params.outcome === 'succeed' ? 'payment.captured' : 'payment.failed',
+        event: succeed ? 'payment.captured' : 'payment.failed',
         payload: { payment: { entity } },
       });
       // The same path a real webhook takes.
       const event = payments.provider.verifyWebhook(rawBody, headers);
       if (!event) throw new Error('sandbox produced an unverifiable event');
-      return { status: await appointments.applyPaymentEvent(event) };
+      return { status: await events.apply(event) };
     },
   );
 };

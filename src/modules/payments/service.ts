@@ -1,10 +1,10 @@
-import type { Logger } from 'pino';
+import type { RawBuilder } from 'kysely';
+import { type AuthContext, notFound } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
-import type { PaymentRow } from '../../platform/db/schema.ts';
-import type { Metrics } from '../../platform/metrics.ts';
-import type { Outbox, OutboxMessage } from '../outbox/service.ts';
-import type { PaymentProvider, WebhookEvent } from './provider.ts';
+import type { PaymentRow, Wire } from '../../platform/db/schema.ts';
+import type { PaymentProvider } from './provider.ts';
+import type { Refunds } from './refunds.ts';
 import * as repo from './repo.ts';
 
 export interface PaymentView {
@@ -16,7 +16,7 @@ export interface PaymentView {
   refundedMinor: number;
 }
 
-export const toPaymentView = (p: PaymentRow): PaymentView => ({
+export const toPaymentView = (p: Wire<PaymentRow>): PaymentView => ({
   id: p.id,
   status: p.status,
   amountMinor: p.amount_minor,
@@ -25,151 +25,75 @@ export const toPaymentView = (p: PaymentRow): PaymentView => ({
   refundedMinor: p.refund_amount_minor,
 });
 
-// The inline call right after booking usually creates the gateway order; the job is the safety net.
-const ORDER_RETRY_DELAY_MS = 15_000;
-
-/** Payment rows and the gateway. Never called with a database transaction open across the network. */
+/**
+ * Payment rows and the gateway order. A booking writes its payment row in its own statement
+ * (`rowSql`); the gateway order is created when the patient checks out (or by the sandbox), never
+ * inside a database transaction and never on the booking request.
+ */
 export function createPaymentService(deps: {
   db: Db;
   clock: Clock;
   provider: PaymentProvider;
-  outbox: Outbox;
-  metrics: Metrics;
-  logger: Logger;
+  refunds: Refunds;
 }) {
-  const { db, clock, provider, outbox } = deps;
-  const count = (outcome: string) => deps.metrics.payments.inc({ outcome });
+  const { db, clock, provider, refunds } = deps;
+
+  /** Its payer or an admin; anyone else is told it doesn't exist. */
+  async function own(auth: AuthContext, paymentId: string): Promise<PaymentRow> {
+    const payment = await repo.find(db, paymentId);
+    if (!payment || (auth.role !== 'admin' && payment.payer_id !== auth.userId)) throw notFound('Payment');
+    return payment;
+  }
+
+  /** Creates the gateway order once (the first attached order wins) and returns the row with it. */
+  async function ensureOrder(payment: PaymentRow): Promise<PaymentRow> {
+    if (payment.provider_order_id) return payment;
+    const { orderId } = await provider.createOrder({
+      amountMinor: payment.amount_minor,
+      currency: payment.currency,
+      receipt: payment.id,
+    });
+    return (
+      (await repo.attachOrder(db, payment.id, orderId, clock.now())) ?? (await repo.find(db, payment.id))!
+    );
+  }
 
   return {
     provider,
-    toView: toPaymentView,
-    find: (id: string) => repo.findPayment(db, id),
-    forAppointment: (tx: Db, appointmentId: string) => repo.findPaymentForAppointment(tx, appointmentId),
-    forAppointments: (ids: string[]) => repo.paymentsForAppointments(db, ids),
+    own,
+    ensureOrder,
 
-    /**
-     * Inside the booking transaction: the order row, and the outbox message (for the caller to
-     * write with its own) that creates the gateway order if the inline call after commit fails.
-     */
-    async createRow(
-      tx: Db,
-      appointment: { id: string; feeMinor: number; currency: string },
-    ): Promise<{ row: PaymentRow; job: OutboxMessage }> {
-      const row = await repo.insertPayment(tx, {
-        appointmentId: appointment.id,
-        amountMinor: appointment.feeMinor,
-        currency: appointment.currency,
-        provider: provider.name,
-        now: clock.now(),
-      });
+    /** CTE body for the booking statement: its payment row (appointments with a fee, alias a in `from`). */
+    rowSql: (p: { payerId: string; now: Date }, from: RawBuilder<unknown>) =>
+      repo.insertSql({ ...p, provider: provider.name }, from),
+
+    forAppointment: (tx: Db, appointmentId: string) => repo.forAppointment(tx, appointmentId),
+    forAppointments: (ids: string[]) => repo.forAppointments(db, ids),
+
+    /** What a browser needs to open the gateway's checkout for this payment (creating its order once). */
+    async checkout(auth: AuthContext, paymentId: string) {
+      const payment = await ensureOrder(await own(auth, paymentId));
       return {
-        row,
-        job: { topic: 'payment.create_order', payload: { paymentId: row.id }, delayMs: ORDER_RETRY_DELAY_MS },
+        paymentId: payment.id,
+        provider: provider.name,
+        publicKey: provider.publicKey,
+        orderId: payment.provider_order_id!,
+        amountMinor: payment.amount_minor,
+        currency: payment.currency,
+        status: payment.status,
       };
     },
 
-    /**
-     * Outside any transaction: creates the gateway order once and returns the row with it.
-     * Pass the id, or what the caller already knows of the payment to save a read.
-     */
-    async ensureGatewayOrder(
-      payment: string | { id: string; amountMinor: number; currency: string; providerOrderId: string | null },
-    ) {
-      const known =
-        typeof payment === 'string'
-          ? await repo.findPayment(db, payment).then(
-              (p) =>
-                p && {
-                  id: p.id,
-                  amountMinor: p.amount_minor,
-                  currency: p.currency,
-                  providerOrderId: p.provider_order_id,
-                },
-            )
-          : payment;
-      if (!known) return undefined;
-      if (known.providerOrderId) return repo.findPayment(db, known.id);
-      const { orderId } = await provider.createOrder({
-        amountMinor: known.amountMinor,
-        currency: known.currency,
-        receipt: known.id,
-      });
-      // If another attempt attached an order first, theirs stands and this one is left unpaid at the gateway.
-      return (await repo.attachOrder(db, known.id, orderId, clock.now())) ?? repo.findPayment(db, known.id);
-    },
-
-    lockByOrder: (tx: Db, orderId: string) => repo.lockPaymentByOrder(tx, orderId),
-    recordEvent: (tx: Db, event: WebhookEvent) =>
-      repo.recordEvent(tx, provider.name, event.id, event.type, clock.now()),
-
-    async markCaptured(tx: Db, payment: PaymentRow, providerPaymentId: string): Promise<void> {
-      await repo.updatePayment(tx, payment.id, {
-        status: 'captured',
-        provider_payment_id: providerPaymentId,
-        updated_at: clock.now(),
-      });
-      count('captured');
-    },
-
-    async markFailed(tx: Db, payment: PaymentRow, providerPaymentId: string): Promise<void> {
-      await repo.updatePayment(tx, payment.id, {
-        status: 'failed',
-        provider_payment_id: providerPaymentId,
-        updated_at: clock.now(),
-      });
-      count('failed');
-    },
-
-    /** Inside a transaction: decide a refund; the job asks the gateway. */
-    async requestRefund(tx: Db, payment: PaymentRow, amountMinor: number, why: string): Promise<void> {
-      if (amountMinor <= 0 || !payment.provider_payment_id) return;
-      await repo.updatePayment(tx, payment.id, {
-        status: 'refund_pending',
-        refund_amount_minor: amountMinor,
-        updated_at: clock.now(),
-      });
-      await outbox.add(tx, 'payment.refund', { paymentId: payment.id, why });
-      count('refund_requested');
-    },
-
-    /**
-     * The refund job: asks the gateway at most once per payment. The request is claimed in the
-     * database first, so a retry after a crash between the gateway call and the update can't pay
-     * twice; such a refund is settled by the gateway's refund.processed webhook instead.
-     */
-    async executeRefund(paymentId: string): Promise<void> {
-      const claimed = await repo.claimRefund(db, paymentId, clock.now());
-      if (!claimed?.provider_payment_id) {
-        const payment = await repo.findPayment(db, paymentId);
-        if (payment?.status === 'refund_pending') {
-          deps.logger.warn(
-            { paymentId },
-            'refund already requested from the gateway; waiting for its refund.processed webhook',
-          );
-        }
-        return;
-      }
-      const { refundId } = await provider.refund({
-        paymentId: claimed.provider_payment_id,
-        amountMinor: claimed.refund_amount_minor,
-        receipt: claimed.id,
-      });
-      await db
-        .updateTable('payments')
-        .set({ status: 'refunded', provider_refund_id: refundId, updated_at: clock.now() })
-        .where('id', '=', claimed.id)
-        .where('status', '=', 'refund_pending')
-        .execute();
-      count('refunded');
-    },
-
-    async markRefunded(tx: Db, paymentId: string, refundId: string): Promise<void> {
-      await tx
-        .updateTable('payments')
-        .set({ status: 'refunded', provider_refund_id: refundId, updated_at: clock.now() })
-        .where('provider_payment_id', '=', paymentId)
-        .where('status', '=', 'refund_pending')
-        .execute();
+    /** Inside the caller's transaction (which holds the appointment's locks): refund part or all of the capture. */
+    async refund(tx: Db, payment: PaymentRow, amountMinor: number, reason: string): Promise<PaymentRow> {
+      const locked = (await repo.lock(tx, payment.id))!;
+      if (locked.status !== 'captured' || !locked.provider_payment_id) return locked;
+      return refunds.request(
+        tx,
+        locked,
+        { providerPaymentId: locked.provider_payment_id, amountMinor, currency: locked.currency },
+        reason,
+      );
     },
   };
 }

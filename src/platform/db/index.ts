@@ -1,13 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
-import { citext } from '@electric-sql/pglite/contrib/citext';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
-import { Kysely, PostgresDialect } from 'kysely';
+import type { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
-import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -27,12 +22,40 @@ export function createPostgresDb(connectionString: string, poolMax: number): { d
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((text: unknown, values?: unknown) => {
+      const name = typeof text === 'string' ? PREPARED.exec(text)?.[1] : undefined;
+      return name ? query({ name, text, values }) : query(text, values);
+    }) as typeof client.query;
+  });
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
-/** Embedded PostgreSQL (PGlite), persisted in `dataDir`, or in memory when `dataDir` is undefined. */
+const PREPARED = /^\s*\/\*prepared:([a-z_]+)\*\//;
+
+/**
+ * Put first in a statement whose text never varies (only its parameters do): on PostgreSQL it
+ * runs as a named prepared statement, parsed and planned once per connection instead of per call.
+ * Only for hot statements: each name stays prepared on every pooled connection. (PGlite ignores it.)
+ */
+export const preparedAs = (name: string): RawBuilder<unknown> => sql.raw(`/*prepared:${name}*/`);
+
+/**
+ * Embedded PostgreSQL (PGlite), persisted in `dataDir`, or in memory when `dataDir` is undefined.
+ * Loaded only here: a PostgreSQL deployment never pays for the WebAssembly build (~40 MB).
+ */
 export async function createEmbeddedDb(dataDir: string | undefined): Promise<{ db: Db; pglite: PGlite }> {
   if (dataDir) await mkdir(path.dirname(dataDir), { recursive: true });
+  const [{ PGlite }, { btree_gist }, { citext }, { pg_trgm }, { pgcrypto }, { PGliteDialect }] =
+    await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/btree_gist'),
+      import('@electric-sql/pglite/contrib/citext'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('@electric-sql/pglite/contrib/pgcrypto'),
+      import('./pglite-dialect.ts'),
+    ]);
   const pglite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     extensions: { citext, btree_gist, pgcrypto, pg_trgm },

@@ -105,6 +105,8 @@ export interface SlotsTable {
   ends_at: Timestamp;
   mode: ConsultationMode;
   status: Generated<SlotStatus>;
+  /** While held: when the hold ends (its appointment's hold_expires_at). */
+  held_until: Timestamp | null;
   source: 'schedule' | 'manual';
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -128,13 +130,17 @@ export interface AppointmentsTable {
   starts_at: Timestamp;
   ends_at: Timestamp;
   mode: ConsultationMode;
+  /** AES-256-GCM envelope (PHI), never the plain text. */
   reason: string | null;
   status: AppointmentStatus;
   hold_expires_at: Timestamp | null;
   fee_minor: number;
   currency: string;
   cancelled_by: 'patient' | 'doctor' | 'admin' | null;
+  /** AES-256-GCM envelope (PHI), never the plain text. */
   cancel_reason: string | null;
+  /** The start it was booked for (refunds are judged on the earlier of this and starts_at). */
+  booked_starts_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -142,6 +148,7 @@ export interface AppointmentsTable {
 export interface PaymentsTable {
   id: Generated<string>;
   appointment_id: string;
+  payer_id: string;
   amount_minor: number;
   currency: string;
   provider: string;
@@ -149,7 +156,6 @@ export interface PaymentsTable {
   provider_order_id: string | null;
   provider_payment_id: string | null;
   refund_amount_minor: Generated<number>;
-  provider_refund_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -165,13 +171,29 @@ export interface IdempotencyKeysTable {
   user_id: string;
   key: string;
   fingerprint: string;
-  state: 'in_progress' | 'completed';
-  lease_token: string;
-  locked_until: Timestamp | null;
-  response_status: number | null;
-  response_type: string | null;
-  response_body: string | null;
+  response_status: number;
+  /** result: the rows the operation produced, rendered by its route; problem: problem+json as sent. */
+  response_kind: 'result' | 'problem';
+  response_body: string;
   created_at: Timestamp;
+}
+
+export type RefundStatus = 'pending' | 'requested' | 'processed';
+
+export interface RefundsTable {
+  id: string;
+  payment_id: string;
+  /** The gateway payment refunded (the order's capture, or a duplicate capture of it). */
+  provider_payment_id: string;
+  amount_minor: number;
+  currency: string;
+  reason: string;
+  status: RefundStatus;
+  provider_refund_id: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface OutboxTable {
@@ -186,6 +208,7 @@ export interface OutboxTable {
 export interface Database {
   appointments: AppointmentsTable;
   payments: PaymentsTable;
+  refunds: RefundsTable;
   payment_events: PaymentEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
@@ -206,4 +229,13 @@ export type SlotRow = Selectable<SlotsTable>;
 export type ScheduleRow = Selectable<DoctorSchedulesTable>;
 export type AppointmentRow = Selectable<AppointmentsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
+export type RefundRow = Selectable<RefundsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+
+/** A row as read (Date) or as it comes back from JSON (to_jsonb, a stored answer): timestamps either way. */
+export type Wire<T> = {
+  [K in keyof T]: T[K] extends Date ? Date | string : T[K] extends Date | null ? Date | string | null : T[K];
+};
+
+/** ISO 8601 (UTC) for a Wire timestamp. */
+export const isoOf = (t: Date | string): string => new Date(t).toISOString();

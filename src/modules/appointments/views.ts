@@ -1,0 +1,69 @@
+import type { Cipher } from '../../platform/crypto.ts';
+import {
+  type AppointmentRow,
+  type AppointmentStatus,
+  isoOf,
+  type PaymentRow,
+  type Wire,
+} from '../../platform/db/schema.ts';
+import { type PaymentView, toPaymentView } from '../payments/service.ts';
+
+export interface AppointmentView {
+  id: string;
+  status: AppointmentStatus;
+  slotId: string | null;
+  doctorId: string;
+  patientId: string;
+  startsAt: string;
+  endsAt: string;
+  mode: string;
+  reason: string | null;
+  holdExpiresAt: string | null;
+  feeMinor: number;
+  currency: string;
+  cancelledBy: string | null;
+  cancelReason: string | null;
+  payment: PaymentView | null;
+  createdAt: string;
+}
+
+type SealedColumn = 'reason' | 'cancel_reason';
+
+/**
+ * What an appointment looks like to its parties: one rendering for every read, every result and
+ * every replay of a stored result. Rows arrive with the status readers see (a lapsed hold already
+ * reads as expired, see repo.ts) and with free text sealed (PHI, AES-256-GCM, bound to the row).
+ */
+export function createViews(cipher: Cipher) {
+  const context = (column: SealedColumn, id: string) => `appointments.${column}:${id}`;
+  // Rows written before migration 0004 hold plain text; every later row holds an envelope.
+  const open = (value: string | null, column: SealedColumn, id: string) =>
+    value === null || !value.startsWith('v1:') ? value : cipher.decrypt(value, context(column, id));
+
+  return {
+    seal: (text: string, column: SealedColumn, id: string) => cipher.encrypt(text, context(column, id)),
+
+    appointment(a: Wire<AppointmentRow>, p: Wire<PaymentRow> | null): AppointmentView {
+      return {
+        id: a.id,
+        status: a.status,
+        slotId: a.slot_id,
+        doctorId: a.doctor_id,
+        patientId: a.patient_id,
+        startsAt: isoOf(a.starts_at),
+        endsAt: isoOf(a.ends_at),
+        mode: a.mode,
+        reason: open(a.reason, 'reason', a.id),
+        holdExpiresAt: a.status === 'pending_payment' && a.hold_expires_at ? isoOf(a.hold_expires_at) : null,
+        feeMinor: a.fee_minor,
+        currency: a.currency,
+        cancelledBy: a.cancelled_by,
+        cancelReason: open(a.cancel_reason, 'cancel_reason', a.id),
+        payment: p ? toPaymentView(p) : null,
+        createdAt: isoOf(a.created_at),
+      };
+    },
+  };
+}
+
+export type Views = ReturnType<typeof createViews>;

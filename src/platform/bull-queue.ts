@@ -1,0 +1,107 @@
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type DeadJob, JOB_ATTEMPTS, JOB_BACKOFF_MS, type JobHandler, type JobQueue } from './kv.ts';
+import { connectRedis, disconnected } from './redis-connection.ts';
+
+/**
+ * The job queue on BullMQ. BullMQ is loaded, and its connections opened, on first use: an API
+ * instance that never touches the queue (the worker relays the outbox) doesn't carry it.
+ */
+export class BullQueue implements JobQueue {
+  readonly #url: string;
+  readonly #prefix: string;
+  readonly #handlers = new Map<string, JobHandler>();
+  /** BullMQ leaves connections it was handed open; these are ours to close. */
+  readonly #connections: Redis[] = [];
+  #queue: Promise<Queue> | undefined;
+  #worker: Promise<Worker> | undefined;
+
+  constructor(url: string, prefix: string) {
+    this.#url = url;
+    this.#prefix = `${prefix}bull`;
+  }
+
+  /** The queue, ready (its first use waits for the connection, and fails loudly without one). */
+  #open(): Promise<Queue> {
+    this.#queue ??= import('bullmq').then(async ({ Queue }) => {
+      const queue = new Queue('jobs', {
+        connection: this.#connect(),
+        prefix: this.#prefix,
+        defaultJobOptions: {
+          attempts: JOB_ATTEMPTS,
+          backoff: { type: 'exponential', delay: JOB_BACKOFF_MS, jitter: 0.5 },
+          // Completed jobs are kept a day so a re-delivered job id stays deduplicated.
+          removeOnComplete: { age: 86_400, count: 100_000 },
+          removeOnFail: false,
+        },
+      });
+      await queue.waitUntilReady();
+      return queue;
+    });
+    return this.#queue;
+  }
+
+  async enqueue(name: string, data: unknown, options: { jobId?: string; delayMs?: number } = {}) {
+    const job = await (await this.#open()).add(name, data, {
+      ...(options.jobId ? { jobId: options.jobId } : {}),
+      ...(options.delayMs ? { delay: options.delayMs } : {}),
+    });
+    return job.id ?? options.jobId ?? '';
+  }
+
+  async enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>) {
+    if (jobs.length === 0) return;
+    await (await this.#open()).addBulk(
+      jobs.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })),
+    );
+  }
+
+  process(name: string, handler: JobHandler) {
+    this.#handlers.set(name, handler);
+    this.#worker ??= import('bullmq').then(
+      ({ Worker }) =>
+        new Worker(
+          'jobs',
+          async (job) => {
+            const run = this.#handlers.get(job.name);
+            if (!run) throw new Error(`no handler for job "${job.name}"`);
+            await run(job.data, { id: job.id ?? '', attempt: job.attemptsMade + 1 });
+          },
+          { connection: this.#connect(), prefix: this.#prefix, concurrency: 8 },
+        ),
+    );
+  }
+
+  async dead(limit: number): Promise<DeadJob[]> {
+    const jobs = await (await this.#open()).getFailed(0, limit - 1);
+    return jobs.map((job) => ({
+      id: job.id ?? '',
+      name: job.name,
+      data: job.data,
+      attempts: job.attemptsMade,
+      failedReason: job.failedReason,
+      failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
+    }));
+  }
+
+  async retryDead(id: string) {
+    const [{ Job }, queue] = await Promise.all([import('bullmq'), this.#open()]);
+    const job = await Job.fromId(queue, id);
+    if (!job || !(await job.isFailed())) return false;
+    await job.retry('failed');
+    return true;
+  }
+
+  async close() {
+    // The worker finishes the jobs it is running before it closes.
+    await (await this.#worker)?.close();
+    await (await this.#queue?.catch(() => undefined))?.close();
+    await Promise.all(this.#connections.map(disconnected));
+  }
+
+  #connect(): Redis {
+    const redis = connectRedis(this.#url, { forBullmq: true });
+    this.#connections.push(redis);
+    return redis;
+  }
+}
