@@ -137,6 +137,19 @@ describe('one winner per slot', () => {
     expect(
       results.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'SLOT_UNAVAILABLE'),
     ).toBe(true);
+    // Losers that arrived while the winner's statement ran were refused from memory, without a
+    // round trip; those refusals are not stored (a retry asks the database).
+    const stored = await t.platform.db
+      .selectFrom('idempotency_keys')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where(
+        'user_id',
+        'in',
+        patients.map((p) => p.id),
+      )
+      .where('response_status', '=', 409)
+      .executeTakeFirstOrThrow();
+    expect(stored.n).toBeLessThan(499);
     await assertInvariants();
   });
 

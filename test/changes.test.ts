@@ -214,6 +214,21 @@ describe('a reschedule can’t launder a late cancellation (refund judged on the
     });
     expect(res.json()).toMatchObject({ status: 'cancelled', refund: { amountMinor: 0, status: 'none' } });
   });
+
+  it('however short the cut-off, nothing is rescheduled once the appointment has started', async () => {
+    const { slots } = await laxKit.doctorWithSlots(2, { hoursAhead: 2 });
+    const patient = await signUp(lax);
+    const a = (await laxKit.book(patient, slots[0]!.id)).json();
+    await laxKit.checkout(patient, a.payment.id);
+    await laxKit.pay(patient, a.payment.id, 'succeed');
+    lax.clock.advance(hours(2) + 60_000);
+    const fresh = { ...patient, accessToken: await freshToken(lax, patient) };
+    const moved = await laxKit.call(fresh.accessToken, 'POST', `/appointments/${a.id}/reschedule`, {
+      slotId: slots[1]!.id,
+    });
+    expect(moved.statusCode).toBe(409);
+    expect(moved.json()).toMatchObject({ code: 'TOO_LATE', detail: expect.stringContaining('has started') });
+  });
 });
 
 describe('lifecycle and ownership', () => {

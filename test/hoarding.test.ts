@@ -77,16 +77,21 @@ describe('unpaid holds', () => {
     expect((await kit.book(p!, slots[0]!.id)).statusCode).toBe(201);
     t.clock.advance(600_001);
     await t.services.appointments.expireHolds();
-    const token = {
+    const tokenNow = async () => ({
       accessToken: await t.services.tokens.issueAccessToken({ id: p!.id, role: 'patient' }, p!.id, false),
-    };
+    });
+    const token = await tokenNow();
     const key = randomUUID();
     const again = await kit.book(token, slots[0]!.id, key);
     expect(again.statusCode).toBe(409);
     expect(code(again)).toBe('HOLD_COOLDOWN');
-    expect((await kit.book(token, slots[1]!.id)).statusCode).toBe(201); // another slot: fine
     const other = await signUp(t);
-    expect((await kit.book(other, slots[0]!.id)).statusCode).toBe(201); // others: fine
+    expect((await kit.book(other, slots[1]!.id)).statusCode).toBe(201); // others: fine
+    // Once the cool-down (15 min) has passed, the same key books: the refusal was not its answer.
+    t.clock.advance(900_001);
+    const later = await kit.book(await tokenNow(), slots[0]!.id, key);
+    expect(later.statusCode).toBe(201);
+    expect(later.headers['idempotent-replayed']).toBeUndefined();
   });
 });
 

@@ -245,11 +245,8 @@ describe('refunds are never dropped', () => {
     const { a, refund } = await refundPending();
     sandbox().failNext('refund', 'timeout-after');
     await expect(t.services.refunds.execute(refund.id)).rejects.toThrow(/timed out/);
-    expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'requested' }]);
-    await t.services.refunds.execute(refund.id); // too soon: another attempt may still be asking
-    expect(sandbox().refundsMade(refund.id)).toHaveLength(1);
-    t.clock.advance(61_000);
-    await t.services.refunds.execute(refund.id);
+    expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'requested', asked_at: null }]);
+    await t.services.refunds.execute(refund.id); // the job's retry, a moment later: the call has ended, look it up
     expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
     expect(sandbox().refundsMade(refund.id)).toHaveLength(1);
   });
@@ -258,8 +255,7 @@ describe('refunds are never dropped', () => {
     const { a, refund } = await refundPending();
     sandbox().failNext('refund', 'timeout-before');
     await expect(t.services.refunds.execute(refund.id)).rejects.toThrow(/timed out/);
-    t.clock.advance(61_000);
-    await t.services.refunds.execute(refund.id);
+    await t.services.refunds.execute(refund.id); // the job's retry
     expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
     expect(sandbox().refundsMade(refund.id)).toHaveLength(1);
   });
@@ -310,6 +306,23 @@ describe('refunds are never dropped', () => {
       .where('topic', '=', 'payment.refund')
       .execute();
     expect(queued.filter((q) => (q.payload as { refundId: string }).refundId === refund.id)).toHaveLength(2);
+  });
+
+  it('the sweep also picks up a refund whose job died during the gateway call; it is looked up, paid once', async () => {
+    const { a, refund } = await refundPending();
+    // The job marked it requested, began the call and died before it learnt the outcome.
+    await t.platform.db
+      .updateTable('refunds')
+      .set({ status: 'requested', asked_at: t.clock.now() })
+      .where('id', '=', refund.id)
+      .execute();
+    await t.services.refunds.execute(refund.id); // a second job meanwhile: that call may still be running
+    expect(sandbox().refundsMade(refund.id)).toHaveLength(0);
+    t.clock.advance(11 * 60_000);
+    expect(await t.services.refunds.sweep()).toBeGreaterThanOrEqual(1);
+    await t.services.refunds.execute(refund.id); // the re-enqueued job
+    expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
+    expect(sandbox().refundsMade(refund.id)).toHaveLength(1);
   });
 });
 

@@ -86,6 +86,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- Each refund of a captured gateway payment, with its own state: pending (to ask the gateway),
     -- requested (asked; the outcome may be unknown until looked up) or processed. A refund the
     -- gateway refuses goes back to pending and is asked again. A duplicate capture gets its own.
+    -- asked_at: when a job's gateway call began; NULL once that call ended without an answer.
     CREATE TABLE refunds (
       id uuid PRIMARY KEY,
       payment_id uuid NOT NULL REFERENCES payments(id),
@@ -96,6 +97,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       status text NOT NULL CHECK (status IN ('pending', 'requested', 'processed')),
       provider_refund_id text UNIQUE,
       attempts integer NOT NULL DEFAULT 0,
+      asked_at timestamptz,
       last_error text,
       created_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL,

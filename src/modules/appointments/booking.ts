@@ -17,6 +17,7 @@ import * as slots from '../availability/slot-store.ts';
 import type { Outbox } from '../outbox/service.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Holds } from './holds.ts';
+import { slotTaken } from './policy.ts';
 import type { Views } from './views.ts';
 
 /**
@@ -83,6 +84,14 @@ export function createBooking(deps: {
 }) {
   const { db, clock, keys, holds, audit, outbox, payments, views, settings } = deps;
   const count = (outcome: string) => deps.metrics.bookingAttempts.inc({ outcome });
+  /**
+   * Bookings running on this instance, by slot. Another patient's request for a slot whose booking
+   * is running waits for it and, if it booked, is refused without a round trip (409, transient: not
+   * stored, a retry asks the database), so a race's losers don't queue for the pool. Every booking
+   * that does run is decided by the database. The same patient always asks the database: its
+   * request may be a retry of the running one, owed that one's answer.
+   */
+  const running = new Map<string, { userId: string; booked: Promise<boolean> }>();
 
   function statement(
     auth: AuthContext,
@@ -169,9 +178,7 @@ export function createBooking(deps: {
       return new AppError(400, 'MODE_MISMATCH', `This slot is for ${slot.mode} consultations`);
     }
     // Still bookable: another request holds it this very moment and may yet let go.
-    return conflict('SLOT_UNAVAILABLE', 'This slot is no longer available; pick another', {
-      transient: slot.bookable,
-    });
+    return slotTaken(slot.bookable);
   }
 
   function constraintError(error: unknown): AppError | undefined {
@@ -179,9 +186,7 @@ export function createBooking(deps: {
       return conflict('PATIENT_CONFLICT', 'You already have an appointment at an overlapping time');
     }
     if ((error as { constraint?: string }).constraint === 'appointments_one_active_per_slot') {
-      return conflict('SLOT_UNAVAILABLE', 'This slot is no longer available; pick another', {
-        transient: true,
-      });
+      return slotTaken(true);
     }
     return undefined;
   }
@@ -203,8 +208,20 @@ export function createBooking(deps: {
       key: IdempotencyKey,
     ): Promise<StoredAnswer> {
       const timer = deps.metrics.bookingDuration.startTimer();
-      const now = clock.now();
+      let release: ((booked: boolean) => void) | undefined;
       try {
+        const other = running.get(input.slotId);
+        if (other && other.userId !== auth.userId && (await other.booked)) throw slotTaken(true);
+        if (!running.has(input.slotId)) {
+          const entry = { userId: auth.userId, booked: new Promise<boolean>((r) => (release = r)) };
+          running.set(input.slotId, entry);
+          const settle = release!;
+          release = (booked) => {
+            if (running.get(input.slotId) === entry) running.delete(input.slotId);
+            settle(booked);
+          };
+        }
+        const now = clock.now();
         const { rows } = await statement(auth, input, meta, key, now)
           .execute(db)
           .catch((error: unknown) => {
@@ -218,6 +235,7 @@ export function createBooking(deps: {
           throw conflict(refusal.code, refusal.detail, { transient: refusal.transient ?? false });
         }
         if (!row.answer || !row.slot) throw await whyNot(input, now);
+        release?.(true);
         holds.counted(row.lapsed);
         count('booked');
         await deps.feed.changed(row.slot.doctor_id, [{ type: 'slot.updated', slot: toSlotView(row.slot) }]);
@@ -234,6 +252,7 @@ export function createBooking(deps: {
         );
         throw error;
       } finally {
+        release?.(false);
         timer();
       }
     },

@@ -19,7 +19,7 @@ import type { Outbox } from '../outbox/service.ts';
 import type { BookingPort } from '../payments/port.ts';
 import type { PaymentService } from '../payments/service.ts';
 import type { Holds } from './holds.ts';
-import { type ChangePolicy, refundOnCancel, tooLate } from './policy.ts';
+import { type ChangePolicy, refundOnCancel, slotTaken, tooLate } from './policy.ts';
 import * as repo from './repo.ts';
 import { RESCHEDULABLE } from './state.ts';
 import type { Views } from './views.ts';
@@ -214,9 +214,7 @@ export function createChanges(deps: {
     if (slot.doctor_id !== doctorId) {
       return new AppError(400, 'DIFFERENT_DOCTOR', 'Reschedule to a slot of the same doctor');
     }
-    return conflict('SLOT_UNAVAILABLE', 'This slot is no longer available; pick another', {
-      transient: slot.bookable,
-    });
+    return slotTaken(slot.bookable);
   }
 
   /** start / complete / no-show: the doctor's lifecycle steps (admins may act for them). */

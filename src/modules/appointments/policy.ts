@@ -7,6 +7,12 @@
  * - A patient may reschedule until `rescheduleCutoffHours` before the current start; nobody
  *   cancels or reschedules once it has started (an admin may still cancel, to settle a dispute).
  */
+import { conflict } from '../../http/index.ts';
+
+/** The slot asked for is taken; `transient` when that may change at once (not stored as the key's answer). */
+export const slotTaken = (transient: boolean) =>
+  conflict('SLOT_UNAVAILABLE', 'This slot is no longer available; pick another', { transient });
+
 export interface ChangePolicy {
   fullRefundHours: number;
   lateRefundPercent: number;

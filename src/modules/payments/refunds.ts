@@ -14,8 +14,10 @@ import * as repo from './repo.ts';
  * Invariants:
  * - A gateway payment is refunded at most once (refunds.provider_payment_id is unique) and the
  *   gateway is asked with our refund id as the receipt, so an earlier request can be found again.
- * - The gateway is asked only by the job that moved the refund pending → requested. A refund left
- *   `requested` (a crash or a timeout mid-call) is looked up at the gateway before it is asked again.
+ * - The gateway is asked only by the job that moved the refund pending → requested (and set
+ *   `asked_at`). A refund left `requested` is looked up at the gateway before it is asked again:
+ *   at once when its call ended without an answer (a timeout: `asked_at` cleared), after
+ *   IN_FLIGHT_MS when the job died mid-call (`asked_at` still set).
  * - Never dropped: a refusal sends it back to `pending` and the job retries with backoff (then the
  *   dead-letter list); a `refund.failed` webhook sends it back too; `sweep` re-enqueues refunds
  *   whose job died. `processed` means the gateway accepted it.
@@ -91,7 +93,8 @@ export function createRefunds(deps: {
       let refund = await repo.findRefund(db, refundId);
       if (!refund || refund.status === 'processed') return;
       if (refund.status === 'requested') {
-        if (clock.now().getTime() - refund.updated_at.getTime() < IN_FLIGHT_MS) return; // another job is asking now
+        const asking = refund.asked_at && clock.now().getTime() - refund.asked_at.getTime() < IN_FLIGHT_MS;
+        if (asking) return; // another job's call is running; it settles the refund either way
         const found = await provider.findRefund({
           paymentId: refund.provider_payment_id,
           receipt: refund.id,
@@ -102,6 +105,7 @@ export function createRefunds(deps: {
         }
         refund = await repo.moveRefund(db, refund.id, 'requested', {
           status: 'pending',
+          asked_at: null,
           updated_at: clock.now(),
         });
         if (!refund) return;
@@ -110,7 +114,7 @@ export function createRefunds(deps: {
         db,
         refund.id,
         'pending',
-        { status: 'requested', updated_at: clock.now() },
+        { status: 'requested', asked_at: clock.now(), updated_at: clock.now() },
         true,
       );
       if (!claimed) return;
@@ -126,6 +130,7 @@ export function createRefunds(deps: {
         const definite = error instanceof GatewayError && error.definite;
         await repo.moveRefund(db, claimed.id, 'requested', {
           ...(definite ? { status: 'pending' as const } : {}),
+          asked_at: null,
           last_error: (error as Error).message.slice(0, 500),
           updated_at: clock.now(),
         });
@@ -149,6 +154,7 @@ export function createRefunds(deps: {
       const back = await repo.moveRefund(tx, refund.id, refund.status, {
         status: 'pending',
         provider_refund_id: null,
+        asked_at: null,
         last_error: reason.slice(0, 500),
         updated_at: clock.now(),
       });

@@ -87,6 +87,7 @@ export function insertRefund(
       ...r,
       status: 'pending',
       provider_refund_id: null,
+      asked_at: null,
       last_error: null,
       created_at: now,
       updated_at: now,
@@ -105,7 +106,9 @@ export function moveRefund(
   db: Db,
   id: string,
   from: RefundRow['status'],
-  set: Partial<Pick<RefundRow, 'status' | 'provider_refund_id' | 'last_error'>> & { updated_at: Date },
+  set: Partial<Pick<RefundRow, 'status' | 'provider_refund_id' | 'asked_at' | 'last_error'>> & {
+    updated_at: Date;
+  },
   countAttempt = false,
 ): Promise<RefundRow | undefined> {
   return db

@@ -191,6 +191,8 @@ export interface RefundsTable {
   status: RefundStatus;
   provider_refund_id: string | null;
   attempts: Generated<number>;
+  /** When a job's gateway call began; null once it ended without an answer (look it up, then ask again). */
+  asked_at: Timestamp | null;
   last_error: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
