@@ -118,7 +118,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     syncMs: config.rateLimit.syncMs,
   });
   base.decorateRequest('idempotencyKey', null);
-  const idempotency = createIdempotency(services.idempotencyStore, platform.clock);
+  const idempotency = createIdempotency(services.idempotencyStore, platform.clock, platform.cipher);
 
   // Every instance listens for doctors' changes (its read model, its WebSocket clients).
   await services.feed.listen().catch((error: unknown) => {

@@ -425,8 +425,9 @@ describe('two API instances on one PostgreSQL and Redis', () => {
     t.clock.set('2026-03-01T00:00:00Z');
     const doctor = await createDoctor(t, admin);
     await putSchedule(doctor, kolkataMondays);
-    const ws = connectWs(`ws://127.0.0.1:${port}/api/v1/ws/availability?doctorId=${doctor.id}`);
-    await ws.next((m) => m.type === 'ready');
+    // The id in capitals subscribes to the same doctor (ids are normalised before they become keys).
+    const ws = connectWs(`ws://127.0.0.1:${port}/api/v1/ws/availability?doctorId=${doctor.id.toUpperCase()}`);
+    expect(await ws.next((m) => m.type === 'ready')).toMatchObject({ doctorId: doctor.id });
     const cachedOnB = await b.inject({
       method: 'GET',
       url: `/api/v1/doctors/${doctor.id}/slots?from=2026-03-01T00:00:00Z&to=2026-03-31T00:00:00Z`,

@@ -41,7 +41,7 @@ const op = fc.oneof(
   }),
 );
 
-const keyOf = (userId: string) => ({ userId, key: randomUUID(), fingerprint: randomUUID() });
+const keyOf = (userId: string) => ({ userId, key: randomUUID(), fingerprints: [randomUUID()] });
 
 describe('booking under random interleavings', () => {
   it('book, pay, cancel, reschedule, expire, start, complete and no-show in any order keep the slot invariants', {

@@ -239,6 +239,32 @@ describe('idempotency keys', () => {
     expect(replay.json()).toEqual(lost.json());
   });
 
+  it('losing to a booking still running is not stored: once that one lets go, the same key books', async () => {
+    const { slots } = await doctorWithSlots(1);
+    const [p] = await quickPatients(t, 1);
+    const key = randomUUID();
+    // Another request holds the slot this very moment (its row locked, nothing decided yet).
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = t.platform.db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM slots WHERE id = ${slots[0]!.id} FOR UPDATE`.execute(tx);
+      locked();
+      await released;
+      throw new Error('rolled back');
+    });
+    await isLocked;
+    const lost = await book(p!.accessToken, { slotId: slots[0]!.id }, key);
+    expect(lost.statusCode).toBe(409);
+    expect(lost.json().code).toBe('SLOT_UNAVAILABLE');
+    release();
+    await expect(holder).rejects.toThrow('rolled back');
+    const retry = await book(p!.accessToken, { slotId: slots[0]!.id }, key);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+  });
+
   it('a concurrent duplicate → 409 IDEMPOTENCY_IN_PROGRESS or the replay, never a second booking', async () => {
     const { slots } = await doctorWithSlots(1);
     const [p] = await quickPatients(t, 1);
@@ -265,7 +291,11 @@ describe('idempotency keys', () => {
     const [p] = await quickPatients(t, 1);
     const key = randomUUID();
     const body = { slotId: slots[0]!.id };
-    const k = { userId: p!.id, key, fingerprint: fingerprintOf('POST', '/api/v1/appointments', body) };
+    const k = {
+      userId: p!.id,
+      key,
+      fingerprints: fingerprintOf(t.platform.cipher, 'POST', '/api/v1/appointments', body),
+    };
     // A request mid-transaction holds its key; it then "crashes" (its transaction rolls back).
     await expect(
       t.platform.db.transaction().execute(async (tx) => {
@@ -292,7 +322,11 @@ describe('idempotency keys', () => {
       { userId: p!.id, role: 'patient', sessionId: p!.id, mfa: false },
       body,
       { actor: { id: p!.id, role: 'patient' }, requestId: 'lost', ip: null },
-      { userId: p!.id, key, fingerprint: fingerprintOf('POST', '/api/v1/appointments', body) },
+      {
+        userId: p!.id,
+        key,
+        fingerprints: fingerprintOf(t.platform.cipher, 'POST', '/api/v1/appointments', body),
+      },
     );
     const retry = await book(p!.accessToken, body, key);
     expect(retry.statusCode).toBe(201);
@@ -307,13 +341,13 @@ describe('idempotency keys', () => {
     const [p] = await quickPatients(t, 1);
     const key = randomUUID();
     const body = { slotId: slots[0]!.id };
-    const fingerprint = fingerprintOf('POST', '/api/v1/appointments', body);
+    const fingerprints = fingerprintOf(t.platform.cipher, 'POST', '/api/v1/appointments', body);
     // Another writer of this key (without the advisory lock) is about to commit a refusal.
     let booking: Promise<Res> | undefined;
     await t.platform.db.transaction().execute(async (tx) => {
       await t.services.idempotencyStore.save(
         tx,
-        { userId: p!.id, key, fingerprint },
+        { userId: p!.id, key, fingerprints },
         { status: 409, kind: 'problem', body: '{"code":"FIRST"}' },
         t.clock.now(),
       );

@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../src/platform/canonical-json.ts';
+import { Cipher } from '../src/platform/crypto.ts';
 import { type Account, freshToken, signUp, startTestApp, type TestApp } from './helpers/app.ts';
 import { bookingKit } from './helpers/booking.ts';
 
@@ -183,35 +185,57 @@ describe('a reschedule can’t launder a late cancellation (refund judged on the
   });
   afterAll(() => lax.close());
 
-  it('booked 2 h ahead, moved 3 days out, cancelled: no refund; moved earlier then cancelled: judged on the new start', async () => {
-    const { doctor, slots } = await laxKit.doctorWithSlots(1, { hoursAhead: 2 });
-    const far = await laxKit.call(
+  /** One more 30-minute slot of this doctor, `ahead` hours from the clock. */
+  async function slotAt(doctor: Account, ahead: number): Promise<string> {
+    const startsAt = lax.clock.now().getTime() + hours(ahead);
+    const res = await laxKit.call(
       doctor.accessToken,
       'POST',
       '/doctors/me/slots',
       {
         slots: [
           {
-            startsAt: new Date(lax.clock.now().getTime() + hours(72)).toISOString(),
-            endsAt: new Date(lax.clock.now().getTime() + hours(72) + 1_800_000).toISOString(),
+            startsAt: new Date(startsAt).toISOString(),
+            endsAt: new Date(startsAt + 1_800_000).toISOString(),
             mode: 'video',
           },
         ],
       },
       null,
     );
-    const farSlot = far.json().items[0].id;
+    return res.json().items[0].id;
+  }
+  const move = (who: Account, id: string, slotId: string) =>
+    laxKit.call(who.accessToken, 'POST', `/appointments/${id}/reschedule`, { slotId });
+  const cancelAt = (who: Account, id: string) =>
+    laxKit.call(who.accessToken, 'POST', `/appointments/${id}/cancel`, { reason: 'x' });
+
+  it('booked 2 h ahead, moved 3 days out, cancelled: no refund', async () => {
+    const { doctor, slots } = await laxKit.doctorWithSlots(1, { hoursAhead: 2 });
+    const farSlot = await slotAt(doctor, 72);
     const patient = await signUp(lax);
     const a = (await laxKit.book(patient, slots[0]!.id)).json();
     await laxKit.checkout(patient, a.payment.id);
     await laxKit.pay(patient, a.payment.id, 'succeed');
-    const moved = await laxKit.call(patient.accessToken, 'POST', `/appointments/${a.id}/reschedule`, {
-      slotId: farSlot,
-    });
+    const moved = await move(patient, a.id, farSlot);
     expect(moved.statusCode, moved.body).toBe(200);
-    const res = await laxKit.call(patient.accessToken, 'POST', `/appointments/${a.id}/cancel`, {
-      reason: 'x',
-    });
+    const res = await cancelAt(patient, a.id);
+    expect(res.json()).toMatchObject({ status: 'cancelled', refund: { amountMinor: 0, status: 'none' } });
+  });
+
+  it('a chain of moves: far → near (late once the clock runs) → far again, cancelled: judged on the near start', async () => {
+    const { doctor, slots } = await laxKit.doctorWithSlots(1, { hoursAhead: 240 });
+    const near = await slotAt(doctor, 30);
+    const farAgain = await slotAt(doctor, 100);
+    let [patient] = [await signUp(lax)];
+    const a = (await laxKit.book(patient!, slots[0]!.id)).json();
+    await laxKit.checkout(patient!, a.payment.id);
+    await laxKit.pay(patient!, a.payment.id, 'succeed');
+    expect((await move(patient!, a.id, near)).statusCode).toBe(200);
+    lax.clock.advance(hours(10)); // the near start is now 20 h away: a cancellation would be late
+    patient = { ...patient!, accessToken: await freshToken(lax, patient!) };
+    expect((await move(patient, a.id, farAgain)).statusCode).toBe(200);
+    const res = await cancelAt(patient, a.id);
     expect(res.json()).toMatchObject({ status: 'cancelled', refund: { amountMinor: 0, status: 'none' } });
   });
 
@@ -335,5 +359,28 @@ describe('free text is PHI', () => {
       );
       expect(rows[0]!.n, table).toBe(0);
     }
+    // Nor can the stored fingerprint be matched against guessed reasons: it is keyed, not a bare hash.
+    const guess = (reason: string) =>
+      createHash('sha256')
+        .update(`POST /api/v1/appointments ${canonicalJson({ slotId: slots[0]!.id, reason })}`)
+        .digest('hex');
+    const stored = await t.platform.db
+      .selectFrom('idempotency_keys')
+      .select('fingerprint')
+      .where('user_id', '=', patient.id)
+      .execute();
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.map((r) => r.fingerprint)).not.toContain(guess(secretReason));
+  });
+
+  it('a fingerprint made before a key rotation still matches after it', () => {
+    const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+    const before = new Cipher([{ kid: 'k1', key: oldKey }]).digests('POST /x {}', 'test');
+    const after = new Cipher([
+      { kid: 'k2', key: newKey },
+      { kid: 'k1', key: oldKey },
+    ]).digests('POST /x {}', 'test');
+    expect(after[0]).not.toBe(before[0]);
+    expect(after).toContain(before[0]);
   });
 });

@@ -61,6 +61,10 @@ describe('a hung Redis', () => {
       const started = Date.now();
       await expect(kv.cache.getMany(['a'])).rejects.toThrow(/timed out/i);
       expect(Date.now() - started).toBeLessThan(1000);
+      // SUBSCRIBE too (the subscriber connection has no command timeout of its own).
+      const subscribing = Date.now();
+      await expect(kv.pubsub.subscribe('doctor-1', () => {})).rejects.toThrow(/timed out/i);
+      expect(Date.now() - subscribing).toBeLessThan(1000);
     } finally {
       proxy.thaw();
       await kv.close();

@@ -48,11 +48,15 @@ describe('unpaid holds', () => {
     const doctors = await doctorsAtDistinctHours(4);
     const [p] = await quickPatients(t, 1);
     for (const d of doctors.slice(0, 3)) expect((await kit.book(p!, d.slots[0]!.id)).statusCode).toBe(201);
-    const fourth = await kit.book(p!, doctors[3]!.slots[0]!.id);
+    const key = randomUUID();
+    const fourth = await kit.book(p!, doctors[3]!.slots[0]!.id, key);
     expect(code(fourth)).toBe('TOO_MANY_HOLDS');
     t.clock.advance(600_001);
+    // The refusal passed by itself, so it was not the key's answer: the same request now books.
     const token = await t.services.tokens.issueAccessToken({ id: p!.id, role: 'patient' }, p!.id, false);
-    expect((await kit.book({ accessToken: token }, doctors[3]!.slots[0]!.id)).statusCode).toBe(201);
+    const retried = await kit.book({ accessToken: token }, doctors[3]!.slots[0]!.id, key);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('is exact under concurrency: 20 simultaneous bookings by one patient of 20 doctors → 3 holds', async () => {
@@ -92,6 +96,40 @@ describe('unpaid holds', () => {
     const later = await kit.book(await tokenNow(), slots[0]!.id, key);
     expect(later.statusCode).toBe(201);
     expect(later.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('the cool-down holds before the expiry job has run, and after cancelling the hold unpaid', async () => {
+    const { slots } = await kit.doctorWithSlots(1);
+    const { slots: others } = await kit.doctorWithSlots(1, { hoursAhead: 80 });
+    const [p] = await quickPatients(t, 1);
+    expect((await kit.book(p!, slots[0]!.id)).statusCode).toBe(201);
+    t.clock.advance(600_001); // lapsed, not expired: no job ran
+    const fresh = {
+      accessToken: await t.services.tokens.issueAccessToken({ id: p!.id, role: 'patient' }, p!.id, false),
+    };
+    expect(code(await kit.book(fresh, slots[0]!.id))).toBe('HOLD_COOLDOWN');
+    const held = (await kit.book(fresh, others[0]!.id)).json();
+    const cancelled = await kit.call(fresh.accessToken, 'POST', `/appointments/${held.id}/cancel`, {
+      reason: 'x',
+    });
+    expect(cancelled.statusCode).toBe(200);
+    expect(code(await kit.book(fresh, others[0]!.id))).toBe('HOLD_COOLDOWN');
+  });
+
+  it('no cool-down after a paid booking is cancelled, nor after the doctor cancels a hold', async () => {
+    const { doctor, slots } = await kit.doctorWithSlots(1);
+    const [p] = await quickPatients(t, 1);
+    const paid = (await kit.book(p!, slots[0]!.id)).json();
+    await kit.checkout(p!, paid.payment.id);
+    expect((await kit.pay(p!, paid.payment.id, 'succeed')).statusCode).toBe(200);
+    await kit.call(p!.accessToken, 'POST', `/appointments/${paid.id}/cancel`, { reason: 'x' });
+    const held = await kit.book(p!, slots[0]!.id);
+    expect(held.json()).toMatchObject({ status: 'pending_payment' });
+    const byDoctor = await kit.call(doctor.accessToken, 'POST', `/appointments/${held.json().id}/cancel`, {
+      reason: 'x',
+    });
+    expect(byDoctor.statusCode).toBe(200);
+    expect((await kit.book(p!, slots[0]!.id)).statusCode).toBe(201);
   });
 });
 

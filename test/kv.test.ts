@@ -147,7 +147,7 @@ describe('Redis pub/sub after a failed SUBSCRIBE', () => {
     const publisher = connectRedis(REDIS_URL);
     const subscriber = connectRedis(REDIS_URL);
     await publisher.connect();
-    const pubsub = new RedisPubSub(publisher, subscriber, `${uniqueName('ps')}:`);
+    const pubsub = new RedisPubSub(publisher, subscriber, `${uniqueName('ps')}:`, 1000);
     try {
       // The subscriber connection is down: SUBSCRIBE fails at once (no offline queue).
       await expect(pubsub.subscribe('doctor-1', () => {})).rejects.toThrow();

@@ -272,6 +272,7 @@ describe('refunds are never dropped', () => {
     await t.services.refunds.execute(refund.id);
     const capture = (await paymentRow(a.payment.id)).provider_payment_id!;
     const [done] = await kit.refundsOf(a.payment.id);
+    sandbox().failRefund(done!.provider_refund_id!);
     expect(
       (await kit.webhook(kit.refundEvent('refund.failed', capture, done!.provider_refund_id!))).json(),
     ).toEqual({
@@ -291,6 +292,45 @@ describe('refunds are never dropped', () => {
     expect(sandbox().refundsMade(refund.id)).toHaveLength(2);
     const [again] = await kit.refundsOf(a.payment.id);
     await kit.webhook(kit.refundEvent('refund.processed', capture, again!.provider_refund_id!));
+    expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
+    expect((await paymentRow(a.payment.id)).status).toBe('refunded');
+  });
+
+  it('after refund.failed, a retry whose outcome is unknown never takes the failed refund for a done one', async () => {
+    const { a, refund } = await refundPending();
+    await t.services.refunds.execute(refund.id);
+    const capture = (await paymentRow(a.payment.id)).provider_payment_id!;
+    const [first] = sandbox().refundsMade(refund.id);
+    sandbox().failRefund(first!);
+    await kit.webhook(kit.refundEvent('refund.failed', capture, first!));
+    // The gateway never saw the retry: the lookup must not find the bounced refund.
+    sandbox().failNext('refund', 'timeout-before');
+    await expect(t.services.refunds.execute(refund.id)).rejects.toThrow(/timed out/);
+    await t.services.refunds.execute(refund.id);
+    const made = sandbox().refundsMade(refund.id);
+    expect(made).toHaveLength(2);
+    expect(await kit.refundsOf(a.payment.id)).toMatchObject([
+      { status: 'processed', provider_refund_id: made[1] },
+    ]);
+    // The gateway did the next retry but the answer was lost: the lookup finds that one.
+    sandbox().failRefund(made[1]!);
+    await kit.webhook(kit.refundEvent('refund.failed', capture, made[1]!));
+    sandbox().failNext('refund', 'timeout-after');
+    await expect(t.services.refunds.execute(refund.id)).rejects.toThrow(/timed out/);
+    await t.services.refunds.execute(refund.id);
+    const third = sandbox().refundsMade(refund.id)[2];
+    expect(await kit.refundsOf(a.payment.id)).toMatchObject([
+      { status: 'processed', provider_refund_id: third },
+    ]);
+    expect((await paymentRow(a.payment.id)).status).toBe('refunded');
+  });
+
+  it('a late refund.failed about an earlier attempt leaves the refund that went through alone', async () => {
+    const { a, refund } = await refundPending();
+    await t.services.refunds.execute(refund.id);
+    const capture = (await paymentRow(a.payment.id)).provider_payment_id!;
+    const stale = kit.refundEvent('refund.failed', capture, 'rfnd_an_earlier_attempt');
+    expect((await kit.webhook(stale)).json()).toEqual({ status: 'processed' });
     expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
     expect((await paymentRow(a.payment.id)).status).toBe('refunded');
   });

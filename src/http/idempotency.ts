@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { canonicalJson } from '../platform/canonical-json.ts';
 import type { Clock } from '../platform/clock.ts';
+import type { Cipher } from '../platform/crypto.ts';
 import {
   type IdempotencyKey,
   type IdempotencyStore,
@@ -17,11 +17,15 @@ type Render = (rows: never) => unknown;
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
 
-/** Method, path and canonical body: the same request whatever its field order or whitespace. */
-export function fingerprintOf(method: string, url: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method} ${url.split('?')[0]} ${canonicalJson(body ?? null)}`)
-    .digest('hex');
+/**
+ * Method, path and canonical body: the same request whatever its field order or whitespace. Keyed
+ * (the body may hold PHI, e.g. a reason): the stored fingerprint can't be matched against guesses.
+ */
+export function fingerprintOf(cipher: Cipher, method: string, url: string, body: unknown): string[] {
+  return cipher.digests(
+    `${method} ${url.split('?')[0]} ${canonicalJson(body ?? null)}`,
+    'idempotency fingerprint',
+  );
 }
 
 declare module 'fastify' {
@@ -43,7 +47,7 @@ const isDecided = (error: AppError) => (error.status === 404 || error.status ===
  * no key → 400. Keys are per user and kept 24 h. Operations write their answer in their own
  * transaction (see platform/idempotency-store.ts); refusals are stored here once decided.
  */
-export function createIdempotency(store: IdempotencyStore, clock: Clock) {
+export function createIdempotency(store: IdempotencyStore, clock: Clock, cipher: Cipher) {
   /** preHandler, after the role guard (401/403 come first, whatever the key). */
   const requireKey: preHandlerAsyncHookHandler = async (request: FastifyRequest) => {
     const auth = requireAuth(request);
@@ -64,7 +68,7 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock) {
     request.idempotencyKey = {
       userId: auth.userId,
       key,
-      fingerprint: fingerprintOf(request.method, request.url, request.body),
+      fingerprints: fingerprintOf(cipher, request.method, request.url, request.body),
     };
   };
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { readOrCreateSecretFile } from './secret-files.ts';
 
@@ -12,6 +12,7 @@ const VERSION = 'v1';
 export class Cipher {
   readonly #keys: Map<string, Buffer>;
   readonly #activeKid: string;
+  readonly #subkeys = new Map<string, Buffer[]>();
 
   constructor(keys: Array<{ kid: string; key: Buffer }>) {
     if (keys.length === 0) throw new Error('Cipher needs at least one key');
@@ -23,6 +24,22 @@ export class Cipher {
     }
     this.#keys = new Map(keys.map(({ kid, key }) => [kid, key]));
     this.#activeKid = keys[0]!.kid;
+  }
+
+  /**
+   * Keyed digests of `value` (HMAC-SHA256 under a subkey of each key, the active key's first): a
+   * digest of PHI that can be compared without being guessable from the database alone. Every key
+   * gives one, so a digest made before a rotation still matches.
+   */
+  digests(value: string, purpose: string): string[] {
+    let subkeys = this.#subkeys.get(purpose);
+    if (!subkeys) {
+      subkeys = [...this.#keys.values()].map((key) =>
+        Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `amrutam ${purpose}`, 32)),
+      );
+      this.#subkeys.set(purpose, subkeys);
+    }
+    return subkeys.map((key) => createHmac('sha256', key).update(value).digest('hex'));
   }
 
   /** `context` (e.g. the owning row's id) is authenticated, so a value can't be moved to another row. */

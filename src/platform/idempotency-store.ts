@@ -5,8 +5,11 @@ import { type Db, preparedAs, SqlState, sqlState } from './db/index.ts';
 export interface IdempotencyKey {
   userId: string;
   key: string;
-  /** Method, path and canonical body (see http/idempotency.ts). */
-  fingerprint: string;
+  /**
+   * Keyed digests of method, path and canonical body (see http/idempotency.ts): the first is
+   * stored; a stored one matches the request if it is any of them (keys rotate).
+   */
+  fingerprints: readonly string[];
 }
 
 /** What an operation answered: the rows it produced (`result`) or the refusal it sent (`problem`). */
@@ -74,13 +77,13 @@ export function createIdempotencyStore(db: Db) {
     now: Date,
   ) => sql`
     INSERT INTO idempotency_keys (user_id, key, fingerprint, response_status, response_kind, response_body, created_at)
-    SELECT ${k.userId}::uuid, ${k.key}::text, ${k.fingerprint}::text, ${status}::int, ${kind}::text, body, ${now}::timestamptz
+    SELECT ${k.userId}::uuid, ${k.key}::text, ${k.fingerprints[0]}::text, ${status}::int, ${kind}::text, body, ${now}::timestamptz
     FROM (${body}) AS answer(body)`;
 
   /** What a gate row says: nothing yet (go on), or the story the caller must tell instead. */
   function readGate(row: GateRow, k: IdempotencyKey): KeyTaken['state'] | null {
     if (row.prior_status !== null) {
-      if (row.prior_fingerprint !== k.fingerprint) return { kind: 'mismatch' };
+      if (!k.fingerprints.includes(row.prior_fingerprint!)) return { kind: 'mismatch' };
       return {
         kind: 'replay',
         answer: { status: row.prior_status, kind: row.prior_kind!, body: row.prior_body! },

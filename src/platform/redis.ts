@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { BullQueue } from './bull-queue.ts';
 import { type Cache, type Counters, type Kv, type PubSub, VERSION_TTL_MS, type Versions } from './kv.ts';
 import { connectRedis, disconnected } from './redis-connection.ts';
+import { withTimeout } from './timeout.ts';
 
 const HIT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
@@ -89,9 +90,13 @@ export class RedisPubSub implements PubSub {
     { handlers: Set<(message: string) => void>; ready: Promise<unknown> }
   >();
 
-  constructor(publisher: Redis, subscriber: Redis, prefix: string) {
+  readonly #timeoutMs: number;
+
+  /** `timeoutMs`: how long a SUBSCRIBE may take (the subscriber connection has no command timeout). */
+  constructor(publisher: Redis, subscriber: Redis, prefix: string, timeoutMs: number) {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
+    this.#timeoutMs = timeoutMs;
     this.#prefix = `${prefix}ps:`;
     subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.#channels.get(channel)?.handlers ?? []) handler(message);
@@ -106,7 +111,7 @@ export class RedisPubSub implements PubSub {
     if (!entry) {
       const created = {
         handlers: new Set<(message: string) => void>(),
-        ready: this.#subscriber.subscribe(full),
+        ready: withTimeout(this.#subscriber.subscribe(full), this.#timeoutMs, 'Redis SUBSCRIBE'),
       };
       entry = created;
       this.#channels.set(full, created);
@@ -163,7 +168,7 @@ export async function createRedisKv(url: string, prefix: string, commandTimeoutM
     redis: client,
     cache: new RedisCache(client, prefix),
     counters: new RedisCounters(client, prefix),
-    pubsub: new RedisPubSub(client, subscriber, prefix),
+    pubsub: new RedisPubSub(client, subscriber, prefix, commandTimeoutMs),
     versions: new RedisVersions(client, prefix),
     queue,
     ping: async () => {

@@ -67,7 +67,7 @@ export function bookingKit(t: TestApp, admin: Account) {
     return { doctor, patient, appointment, otherSlotId: slots[1]!.id };
   }
 
-  const pay = (who: Account, paymentId: string, outcome: 'succeed' | 'fail') =>
+  const pay = (who: { accessToken: string }, paymentId: string, outcome: 'succeed' | 'fail') =>
     call(who.accessToken, 'POST', `/payments/${paymentId}/sandbox/${outcome}`, undefined, null);
 
   const appointment = async (who: { accessToken: string }, id: string) =>

@@ -56,25 +56,38 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           AND NOT hold_lapsed(status, hold_expires_at, p_now)) >= p_max_upcoming_with_doctor THEN
         RETURN 'TOO_MANY_UPCOMING';
       END IF;
+      -- This slot's hold ended unpaid a moment ago, by lapse (expired or not yet) or by the patient
+      -- cancelling it: hold_expires_at is when it ended (see below).
       IF EXISTS (SELECT 1 FROM appointments WHERE patient_id = p_patient AND slot_id = p_slot
-                 AND status = 'expired' AND updated_at > p_now - p_relapse_cooldown) THEN
+                 AND hold_expires_at <= p_now AND hold_expires_at > p_now - p_relapse_cooldown
+                 AND (status IN ('pending_payment', 'expired')
+                      OR (status = 'cancelled' AND cancelled_by = 'patient'))) THEN
         RETURN 'RELAPSE_COOLDOWN';
       END IF;
       RETURN NULL;
     END $$;
 
-    -- The start the appointment was booked for: refunds are judged on the earlier of it and the
-    -- current start, so a reschedule can't turn a late cancellation into an early one.
+    -- hold_expires_at is the end of an unpaid hold: cleared when it is paid (a free booking never
+    -- has one), moved to the instant the patient cancels it unpaid.
+    UPDATE appointments SET hold_expires_at = NULL
+      WHERE status IN ('confirmed', 'in_progress', 'completed', 'no_show');
+
+    -- The earliest start the appointment ever had (a move keeps the earlier): refunds are judged
+    -- on it, so no chain of reschedules turns a late cancellation into an early one.
     ALTER TABLE appointments ADD COLUMN booked_starts_at timestamptz;
     UPDATE appointments SET booked_starts_at = starts_at;
     ALTER TABLE appointments ALTER COLUMN booked_starts_at SET NOT NULL;
-    -- Free text is PHI: reason and cancel_reason hold AES-256-GCM envelopes (platform/crypto).
-    -- NOT VALID: rows written before this migration keep their plain text until re-encrypted.
+    -- Free text is PHI: reason and cancel_reason hold AES-256-GCM envelopes (platform/crypto,
+    -- 'v1:…'). Text written before this migration can't be encrypted here (the key is not in the
+    -- database): it is marked 'v0:' (plain) until re-encrypted, so no plain text is ever taken
+    -- for an envelope, and new rows can only be envelopes.
     ALTER TABLE appointments DROP CONSTRAINT appointments_reason_check;
+    UPDATE appointments SET reason = 'v0:' || reason WHERE reason IS NOT NULL;
+    UPDATE appointments SET cancel_reason = 'v0:' || cancel_reason WHERE cancel_reason IS NOT NULL;
     ALTER TABLE appointments ADD CONSTRAINT appointments_reason_sealed
-      CHECK (reason IS NULL OR reason LIKE 'v1:%') NOT VALID;
+      CHECK (reason IS NULL OR reason LIKE 'v1:%' OR reason LIKE 'v0:%');
     ALTER TABLE appointments ADD CONSTRAINT appointments_cancel_reason_sealed
-      CHECK (cancel_reason IS NULL OR cancel_reason LIKE 'v1:%') NOT VALID;
+      CHECK (cancel_reason IS NULL OR cancel_reason LIKE 'v1:%' OR cancel_reason LIKE 'v0:%');
     CREATE INDEX appointments_slot_idx ON appointments (slot_id);
 
     -- Who pays: the payments module authorises its own routes without asking appointments.
@@ -153,6 +166,8 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     DROP INDEX appointments_slot_idx;
     ALTER TABLE appointments DROP CONSTRAINT appointments_cancel_reason_sealed;
     ALTER TABLE appointments DROP CONSTRAINT appointments_reason_sealed;
+    UPDATE appointments SET reason = substr(reason, 4) WHERE reason LIKE 'v0:%';
+    UPDATE appointments SET cancel_reason = substr(cancel_reason, 4) WHERE cancel_reason LIKE 'v0:%';
     ALTER TABLE appointments ADD CONSTRAINT appointments_reason_check CHECK (length(reason) <= 2000) NOT VALID;
     ALTER TABLE appointments DROP COLUMN booked_starts_at;
     DROP FUNCTION booking_quota_refusal(uuid, uuid, uuid, timestamptz, integer, integer, interval);

@@ -48,8 +48,12 @@ export interface BookingRows {
   payment: Parameters<Views['appointment']>[1];
 }
 
-/** booking_quota_refusal() reasons → what the patient is told (409; the cooldown passes, so it isn't stored). */
-const QUOTA_REFUSALS: Record<string, { code: string; detail: string; transient?: boolean }> = {
+/**
+ * booking_quota_refusal() reasons → what the patient is told (409). Not stored as the key's answer:
+ * each passes by itself (a hold is paid or lapses, a consultation takes place, the cool-down ends),
+ * and then the same request, retried with the same key, books.
+ */
+const QUOTA_REFUSALS: Record<string, { code: string; detail: string }> = {
   UNPAID_WITH_DOCTOR: {
     code: 'TOO_MANY_HOLDS',
     detail: 'You already hold an unpaid booking with this doctor; pay for it or let it lapse first',
@@ -65,7 +69,6 @@ const QUOTA_REFUSALS: Record<string, { code: string; detail: string; transient?:
   RELAPSE_COOLDOWN: {
     code: 'HOLD_COOLDOWN',
     detail: 'You let a hold on this slot lapse a moment ago; pick another slot or try again later',
-    transient: true,
   },
 };
 
@@ -232,7 +235,7 @@ export function createBooking(deps: {
         if (taken) throw new KeyTaken(taken);
         if (row.refusal) {
           const refusal = QUOTA_REFUSALS[row.refusal]!;
-          throw conflict(refusal.code, refusal.detail, { transient: refusal.transient ?? false });
+          throw conflict(refusal.code, refusal.detail, { transient: true });
         }
         if (!row.answer || !row.slot) throw await whyNot(input, now);
         release?.(true);

@@ -2,8 +2,9 @@
  * Money and time rules for changing a booking (SPEC §3.4):
  * - A patient cancelling at least `fullRefundHours` before the start gets everything back, later
  *   `lateRefundPercent`; a doctor or admin cancelling always refunds in full.
- * - "The start" is the earlier of the start it was booked for and its current start, so moving an
- *   appointment can't turn a late cancellation into an early one.
+ * - "The start" is the earliest start the appointment ever had (booked_starts_at, kept by every
+ *   move) or its current one, so no chain of moves can turn a late cancellation into an early one,
+ *   whatever the reschedule cut-off.
  * - A patient may reschedule until `rescheduleCutoffHours` before the current start; nobody
  *   cancels or reschedules once it has started (an admin may still cancel, to settle a dispute).
  */

@@ -57,19 +57,31 @@ export function transition(
   extra: Partial<Pick<AppointmentRow, 'cancelled_by' | 'cancel_reason'>> = {},
 ): Promise<AppointmentRow | undefined> {
   const { from, to } = TRANSITIONS[name];
-  return db
-    .updateTable('appointments')
-    .set({ status: to, updated_at: now, ...extra })
-    .where('id', '=', id)
-    .where('status', 'in', [...from])
-    .returningAll()
-    .executeTakeFirst();
+  return (
+    db
+      .updateTable('appointments')
+      .set({ status: to, updated_at: now, ...extra })
+      // hold_expires_at is the end of an unpaid hold (the cool-down before re-holding counts from
+      // it): a payment ends the hold for good, cancelling an unpaid hold ends it now.
+      .$if(name === 'confirm', (q) => q.set({ hold_expires_at: null }))
+      .$if(name === 'cancel', (q) =>
+        q.set({ hold_expires_at: sql`CASE WHEN status = 'pending_payment' THEN ${now}::timestamptz END` }),
+      )
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst()
+  );
 }
 
-/** CTE body `moved` (after `claimed` and the lapsed-hold CTEs): the appointment on its new slot. */
+/**
+ * CTE body `moved` (after `claimed` and the lapsed-hold CTEs): the appointment on its new slot,
+ * remembering the earliest start it ever had (policy.ts judges refunds on it).
+ */
 export const moveSql = (id: string, now: Date) => sql`
   UPDATE appointments AS m
-  SET slot_id = c.id, starts_at = c.starts_at, ends_at = c.ends_at, mode = c.mode, updated_at = ${now}::timestamptz
+  SET slot_id = c.id, starts_at = c.starts_at, ends_at = c.ends_at, mode = c.mode, updated_at = ${now}::timestamptz,
+    booked_starts_at = LEAST(m.booked_starts_at, m.starts_at)
   FROM claimed AS c CROSS JOIN (SELECT count(*) FROM lapsed) AS lapsed_first
   WHERE m.id = ${id}::uuid
   RETURNING m.*`;

@@ -36,9 +36,13 @@ type SealedColumn = 'reason' | 'cancel_reason';
  */
 export function createViews(cipher: Cipher) {
   const context = (column: SealedColumn, id: string) => `appointments.${column}:${id}`;
-  // Rows written before migration 0004 hold plain text; every later row holds an envelope.
+  // Text written before migration 0004 is plain, marked 'v0:'; every later value is an envelope.
   const open = (value: string | null, column: SealedColumn, id: string) =>
-    value === null || !value.startsWith('v1:') ? value : cipher.decrypt(value, context(column, id));
+    value === null
+      ? null
+      : value.startsWith('v0:')
+        ? value.slice(3)
+        : cipher.decrypt(value, context(column, id));
 
   return {
     seal: (text: string, column: SealedColumn, id: string) => cipher.encrypt(text, context(column, id)),

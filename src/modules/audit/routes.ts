@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { cursorSchema, decodeCursor, limitSchema, page, requireRole } from '../../http/index.ts';
+import { cursorSchema, decodeCursor, idSchema, limitSchema, page, requireRole } from '../../http/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditService } from './service.ts';
 
@@ -9,7 +9,7 @@ const listQuery = z.strictObject({
   action: z.string().max(100).optional(),
   entity: z.string().max(100).optional(),
   entityId: z.string().max(100).optional(),
-  actorId: z.uuid().optional(),
+  actorId: idSchema.optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   limit: limitSchema,

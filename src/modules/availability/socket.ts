@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { idSchema } from '../../http/index.ts';
 import type { DoctorService } from '../doctors/service.ts';
 import type { SlotFeed } from './live.ts';
 
@@ -22,7 +23,7 @@ export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors
       schema: {
         tags: ['availability'],
         summary: 'Live slot changes of one doctor (WebSocket)',
-        querystring: z.strictObject({ doctorId: z.uuid() }),
+        querystring: z.strictObject({ doctorId: idSchema }),
       },
     },
     async (socket, request) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import { idSchema, metaOf, requireAuth, requireRole } from '../../http/index.ts';
 import * as s from './schemas.ts';
 import type { DoctorService } from './service.ts';
 
@@ -10,7 +10,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
   mfaRequiredRoles: readonly Role[];
 }> = async (app, { doctors, mfaRequiredRoles }) => {
   const tags = ['doctors'];
-  const idParams = z.strictObject({ id: z.uuid() });
+  const idParams = z.strictObject({ id: idSchema });
 
   app.put(
     '/doctors/me',

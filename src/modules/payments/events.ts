@@ -121,7 +121,9 @@ export function createPaymentEvents(deps: {
       case 'refund.processed':
         return (await refunds.processed(tx, event.paymentId, event.refundId)) ? 'processed' : 'ignored';
       case 'refund.failed':
-        return (await refunds.failed(tx, event.paymentId, event.reason)) ? 'processed' : 'ignored';
+        return (await refunds.failed(tx, event.paymentId, event.refundId, event.reason))
+          ? 'processed'
+          : 'ignored';
     }
   }
 

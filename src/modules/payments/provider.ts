@@ -10,7 +10,7 @@ export interface PaymentProvider {
   }): Promise<{ orderId: string }>;
   /** Refunds (part of) a captured gateway payment; `receipt` is our refund id, so it can be found again. */
   refund(input: { paymentId: string; amountMinor: number; receipt: string }): Promise<{ refundId: string }>;
-  /** The refund made for `receipt` on this gateway payment, if the gateway has one. */
+  /** The refund made for `receipt` on this gateway payment that has not failed, if the gateway has one. */
   findRefund(input: { paymentId: string; receipt: string }): Promise<{ refundId: string } | null>;
   /** Checks the signature over the raw body; returns the normalised event, or null if it is not authentic. */
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): WebhookEvent | null;

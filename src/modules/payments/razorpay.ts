@@ -31,6 +31,7 @@ interface RazorpayRefundEntity {
   payment_id: string;
   amount: number;
   receipt?: string | null;
+  status?: 'pending' | 'processed' | 'failed';
 }
 
 /**
@@ -86,7 +87,8 @@ export function razorpayProvider(s: RazorpaySettings): PaymentProvider {
         'GET',
         `/payments/${encodeURIComponent(paymentId)}/refunds?count=100`,
       );
-      const found = list.items.find((r) => r.receipt === receipt);
+      // A failed refund is no refund: the payment was not paid back, so it must be asked again.
+      const found = list.items.find((r) => r.receipt === receipt && r.status !== 'failed');
       return found ? { refundId: found.id } : null;
     },
     verifyWebhook(rawBody, headers): WebhookEvent | null {

@@ -147,10 +147,19 @@ export function createRefunds(deps: {
       return true;
     },
 
-    /** A refund.failed webhook: back to pending, asked again. */
-    async failed(tx: Db, providerPaymentId: string, reason: string): Promise<boolean> {
+    /**
+     * A refund.failed webhook: back to pending, asked again — unless it is about an earlier attempt
+     * than the one the row now records (a late or repeated webhook after a retry went through).
+     */
+    async failed(
+      tx: Db,
+      providerPaymentId: string,
+      providerRefundId: string,
+      reason: string,
+    ): Promise<boolean> {
       const refund = await repo.refundOfCapture(tx, providerPaymentId);
       if (!refund) return false;
+      if (refund.provider_refund_id !== null && refund.provider_refund_id !== providerRefundId) return true;
       const back = await repo.moveRefund(tx, refund.id, refund.status, {
         status: 'pending',
         provider_refund_id: null,

@@ -9,7 +9,7 @@ type Call = 'createOrder' | 'refund';
  * refunds succeed at once unless told otherwise (`failNext`: the gateway refuses, or the call
  * times out with the work done or not), and `POST /payments/{id}/sandbox/{outcome}` produces the
  * webhook a real gateway would send, in Razorpay's format, signed the same way, through the same
- * webhook path. Refunds are remembered in this process only.
+ * webhook path. Refunds are remembered in this process only; `failRefund` bounces one.
  */
 export function sandboxProvider(webhookSecret: string) {
   const verify = razorpayProvider({
@@ -19,7 +19,7 @@ export function sandboxProvider(webhookSecret: string) {
     webhookSecret,
   });
   const id = (prefix: string) => `${prefix}_${randomBytes(7).toString('base64url')}`;
-  const refunds = new Map<string, string[]>();
+  const refunds = new Map<string, Array<{ refundId: string; failed: boolean }>>();
   const planned: Array<{ call: Call; outcome: 'refused' | 'timeout-before' | 'timeout-after' }> = [];
 
   /** Runs `work` as the gateway would, or fails the way the next planned outcome for `call` says. */
@@ -36,6 +36,7 @@ export function sandboxProvider(webhookSecret: string) {
   const provider: PaymentProvider & {
     signedEvent(event: Record<string, unknown>): { rawBody: string; headers: Record<string, string> };
     failNext(call: Call, outcome: 'refused' | 'timeout-before' | 'timeout-after'): void;
+    failRefund(refundId: string): void;
     refundsMade(receipt: string): string[];
   } = {
     name: 'sandbox',
@@ -45,12 +46,12 @@ export function sandboxProvider(webhookSecret: string) {
     refund: ({ receipt }) =>
       gateway('refund', () => {
         const refundId = id('rfnd');
-        refunds.set(receipt, [...(refunds.get(receipt) ?? []), refundId]);
+        refunds.set(receipt, [...(refunds.get(receipt) ?? []), { refundId, failed: false }]);
         return { refundId };
       }),
     async findRefund({ receipt }) {
-      const refundId = refunds.get(receipt)?.[0];
-      return refundId ? { refundId } : null;
+      const found = refunds.get(receipt)?.find((r) => !r.failed);
+      return found ? { refundId: found.refundId } : null;
     },
     verifyWebhook: verify.verifyWebhook,
     signedEvent(event) {
@@ -60,7 +61,11 @@ export function sandboxProvider(webhookSecret: string) {
     failNext(call, outcome) {
       planned.push({ call, outcome });
     },
-    refundsMade: (receipt) => refunds.get(receipt) ?? [],
+    /** The bank bounced this refund (what a real gateway reports with a refund.failed webhook). */
+    failRefund(refundId) {
+      for (const made of refunds.values()) for (const r of made) if (r.refundId === refundId) r.failed = true;
+    },
+    refundsMade: (receipt) => (refunds.get(receipt) ?? []).map((r) => r.refundId),
   };
   return provider;
 }
