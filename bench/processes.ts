@@ -49,18 +49,22 @@ export function extraServerEnv(): Record<string, string> {
 export const children = new Set<ChildProcess>();
 
 /** Starts `node <args>` in the background, its stdout and stderr appended to logFile. */
-/** The Node flags an npm script (package.json) passes before its entry file, e.g. `start`'s heap limits. */
-export function startFlags(script: 'start' | 'worker'): string[] {
+/**
+ * How an npm script (package.json) starts node: the environment it sets before the command (e.g.
+ * `start`'s MALLOC_ARENA_MAX) and the Node flags before its entry file (its heap limits).
+ */
+export function startScript(script: 'start' | 'worker'): { env: Record<string, string>; flags: string[] } {
   const scripts = (
     JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts;
-  return (
-    /^node((?: --[\w-]+(?:=\S+)?)*) src\//
-      .exec(scripts[script] ?? '')?.[1]
-      ?.trim()
-      .split(' ')
-      .filter(Boolean) ?? []
-  );
+  const match = /^((?:\w+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) src\//.exec(scripts[script] ?? '');
+  const words = (text: string | undefined) => text?.trim().split(' ').filter(Boolean) ?? [];
+  return {
+    env: Object.fromEntries(
+      words(match?.[1]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+    ),
+    flags: words(match?.[2]),
+  };
 }
 
 export function startChild(args: string[], env: Record<string, string>, logFile: string): ChildProcess {

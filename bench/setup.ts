@@ -22,7 +22,7 @@ import {
   NODE,
   runToEnd,
   startChild,
-  startFlags,
+  startScript,
   stopChild,
   waitReady,
 } from './processes.ts';
@@ -172,15 +172,15 @@ export class BenchEnvironment {
         ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`]
         : []),
       // The heap limits `npm start` runs with, then BENCH_NODE_FLAGS (e.g. --perf-basic-prof for `perf record`).
-      ...startFlags('start'),
+      ...startScript('start').flags,
       ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       'src/server.ts',
     ];
-    this.server = startChild(serverArgs, this.#serverEnv, this.serverLog);
+    this.server = startChild(serverArgs, { ...startScript('start').env, ...this.#serverEnv }, this.serverLog);
     if (!this.embedded)
       this.worker = startChild(
-        [...startFlags('worker'), 'src/worker.ts'],
-        { ...this.#productEnv, ...extraServerEnv() },
+        [...startScript('worker').flags, 'src/worker.ts'],
+        { ...startScript('worker').env, ...this.#productEnv, ...extraServerEnv() },
         this.workerLog,
       );
     await waitReady(`${this.baseUrl}/readyz`, this.server, this.serverLog);

@@ -21,6 +21,16 @@ export interface StoredAnswer {
 }
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/** Refusals stored by one INSERT at most (7 array parameters, whatever the count). */
+const REFUSAL_BATCH = 1000;
+
+interface PendingRefusal {
+  k: IdempotencyKey;
+  answer: StoredAnswer;
+  now: Date;
+  resolve: (prior: KeyTaken['state'] | null) => void;
+  reject: (error: unknown) => void;
+}
 
 /** Thrown inside an operation's transaction when its key already has a story; the transaction rolls back. */
 export class KeyTaken extends Error {
@@ -101,6 +111,54 @@ export function createIdempotencyStore(db: Db) {
     return readGate(rows[0]!, k);
   }
 
+  /** Removes this key if it is older than the TTL (the hourly job may not have come by yet). */
+  async function retire(k: IdempotencyKey, now: Date): Promise<void> {
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('user_id', '=', k.userId)
+      .where('key', '=', k.key)
+      .where('created_at', '<=', cutoff(now))
+      .execute();
+  }
+
+  /** One refusal on its own: stored, or the answer already there, or (after a stale row) stored. */
+  async function saveOneRefusal(k: IdempotencyKey, answer: StoredAnswer, now: Date) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted =
+        await sql`${saveSql(k, answer.status, answer.kind, sql`SELECT ${answer.body}::text`, now)}
+        ON CONFLICT (user_id, key) DO NOTHING`.execute(db);
+      if (inserted.numAffectedRows === 1n) return null;
+      const prior = await find(k, now);
+      if (prior) return prior;
+      await retire(k, now); // the row in the way is older than the TTL
+    }
+    throw new Error('idempotency key kept colliding');
+  }
+
+  const refusals: PendingRefusal[] = [];
+  async function saveRefusals(): Promise<void> {
+    const batch = refusals.splice(0, REFUSAL_BATCH);
+    if (refusals.length > 0) setImmediate(saveRefusals);
+    const column = <T>(f: (r: PendingRefusal) => T) => batch.map(f);
+    try {
+      const { rows } = await sql<{ user_id: string; key: string }>`
+        INSERT INTO idempotency_keys (user_id, key, fingerprint, response_status, response_kind, response_body, created_at)
+        SELECT * FROM unnest(${column((r) => r.k.userId)}::uuid[], ${column((r) => r.k.key)}::text[],
+          ${column((r) => r.k.fingerprints[0])}::text[], ${column((r) => r.answer.status)}::int[],
+          ${column((r) => r.answer.kind)}::text[], ${column((r) => r.answer.body)}::text[],
+          ${column((r) => r.now)}::timestamptz[])
+        ON CONFLICT (user_id, key) DO NOTHING
+        RETURNING user_id, key`.execute(db);
+      const stored = new Set(rows.map((r) => `${r.user_id} ${r.key}`));
+      for (const r of batch) {
+        if (stored.has(`${r.k.userId} ${r.k.key}`)) r.resolve(null);
+        else saveOneRefusal(r.k, r.answer, r.now).then(r.resolve, r.reject);
+      }
+    } catch (error) {
+      for (const r of batch) r.reject(error);
+    }
+  }
+
   return {
     gateSql,
     saveSql,
@@ -123,29 +181,17 @@ export function createIdempotencyStore(db: Db) {
     /**
      * After a decided refusal, outside any transaction: it becomes the key's answer unless another
      * request with the key answered first, in which case that answer stands (returned instead).
+     * Refusals saved in the same turn of the event loop (a race's losers, answered at once) share
+     * one INSERT; a key that collides is then settled on its own.
      */
-    async saveRefusal(k: IdempotencyKey, answer: StoredAnswer, now: Date): Promise<KeyTaken['state'] | null> {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const inserted =
-          await sql`${saveSql(k, answer.status, answer.kind, sql`SELECT ${answer.body}::text`, now)}
-          ON CONFLICT (user_id, key) DO NOTHING`.execute(db);
-        if (inserted.numAffectedRows === 1n) return null;
-        const prior = await find(k, now);
-        if (prior) return prior;
-        await this.retire(k, now); // the row in the way is older than the TTL
-      }
-      throw new Error('idempotency key kept colliding');
+    saveRefusal(k: IdempotencyKey, answer: StoredAnswer, now: Date): Promise<KeyTaken['state'] | null> {
+      return new Promise((resolve, reject) => {
+        refusals.push({ k, answer, now, resolve, reject });
+        if (refusals.length === 1) setImmediate(saveRefusals);
+      });
     },
 
-    /** Removes this key if it is older than the TTL (the hourly job may not have come by yet). */
-    async retire(k: IdempotencyKey, now: Date): Promise<void> {
-      await db
-        .deleteFrom('idempotency_keys')
-        .where('user_id', '=', k.userId)
-        .where('key', '=', k.key)
-        .where('created_at', '<=', cutoff(now))
-        .execute();
-    },
+    retire,
 
     async expire(now: Date): Promise<number> {
       const result = await db

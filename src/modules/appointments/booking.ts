@@ -16,6 +16,7 @@ import { type SlotFeed, toSlotView } from '../availability/live.ts';
 import * as slots from '../availability/slot-store.ts';
 import type { Outbox } from '../outbox/service.ts';
 import type { PaymentService } from '../payments/service.ts';
+import { createBookedHere } from './booked-here.ts';
 import type { Holds } from './holds.ts';
 import { slotTaken } from './policy.ts';
 import type { Views } from './views.ts';
@@ -87,14 +88,7 @@ export function createBooking(deps: {
 }) {
   const { db, clock, keys, holds, audit, outbox, payments, views, settings } = deps;
   const count = (outcome: string) => deps.metrics.bookingAttempts.inc({ outcome });
-  /**
-   * Bookings running on this instance, by slot. Another patient's request for a slot whose booking
-   * is running waits for it and, if it booked, is refused without a round trip (409, transient: not
-   * stored, a retry asks the database), so a race's losers don't queue for the pool. Every booking
-   * that does run is decided by the database. The same patient always asks the database: its
-   * request may be a retry of the running one, owed that one's answer.
-   */
-  const running = new Map<string, { userId: string; booked: Promise<boolean> }>();
+  const bookedHere = createBookedHere(deps.feed, clock);
 
   function statement(
     auth: AuthContext,
@@ -211,19 +205,10 @@ export function createBooking(deps: {
       key: IdempotencyKey,
     ): Promise<StoredAnswer> {
       const timer = deps.metrics.bookingDuration.startTimer();
-      let release: ((booked: boolean) => void) | undefined;
+      let settle: ((doctorId: string | null) => void) | undefined;
       try {
-        const other = running.get(input.slotId);
-        if (other && other.userId !== auth.userId && (await other.booked)) throw slotTaken(true);
-        if (!running.has(input.slotId)) {
-          const entry = { userId: auth.userId, booked: new Promise<boolean>((r) => (release = r)) };
-          running.set(input.slotId, entry);
-          const settle = release!;
-          release = (booked) => {
-            if (running.get(input.slotId) === entry) running.delete(input.slotId);
-            settle(booked);
-          };
-        }
+        if (await bookedHere.byOther(input.slotId, auth.userId)) throw slotTaken(false);
+        settle = bookedHere.track(input.slotId, auth.userId);
         const now = clock.now();
         const { rows } = await statement(auth, input, meta, key, now)
           .execute(db)
@@ -238,7 +223,7 @@ export function createBooking(deps: {
           throw conflict(refusal.code, refusal.detail, { transient: true });
         }
         if (!row.answer || !row.slot) throw await whyNot(input, now);
-        release?.(true);
+        settle?.(row.slot.doctor_id);
         holds.counted(row.lapsed);
         count('booked');
         await deps.feed.changed(row.slot.doctor_id, [{ type: 'slot.updated', slot: toSlotView(row.slot) }]);
@@ -255,7 +240,7 @@ export function createBooking(deps: {
         );
         throw error;
       } finally {
-        release?.(false);
+        settle?.(null);
         timer();
       }
     },
