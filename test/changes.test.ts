@@ -150,12 +150,7 @@ describe('reschedule', () => {
     const lapsed = (await kit.book(lapser, slots[1]!.id)).json();
     const [m] = await later(600_001, mover);
     expect((await reschedule(m!, moving.id, slots[1]!.id)).statusCode).toBe(200);
-    const actions = await t.platform.db
-      .selectFrom('audit_logs')
-      .select('action')
-      .where('entity_id', '=', lapsed.id)
-      .execute();
-    expect(actions.map((r) => r.action)).toEqual(['appointment.booked', 'appointment.expired']);
+    expect(await kit.auditActions(lapsed.id)).toEqual(['appointment.booked', 'appointment.expired']);
     const events = await t.platform.db.selectFrom('outbox').select(['topic', 'payload']).execute();
     expect(
       events

@@ -113,6 +113,16 @@ export function bookingKit(t: TestApp, admin: Account) {
       .orderBy('created_at')
       .execute();
 
+  /** The audit actions recorded about one entity (in the table's order: as written, for a test). */
+  const auditActions = async (entityId: string) =>
+    (
+      await t.platform.db
+        .selectFrom('audit_logs')
+        .select('action')
+        .where('entity_id', '=', entityId)
+        .execute()
+    ).map((r) => r.action);
+
   const assertInvariants = async () => expect(await bookingInvariantViolations(t.platform.db)).toEqual([]);
 
   /** Resolves once another session of this database waits for a lock. */
@@ -140,6 +150,7 @@ export function bookingKit(t: TestApp, admin: Account) {
     captured,
     refundEvent,
     refundsOf,
+    auditActions,
     assertInvariants,
     waitUntilBlocked,
   };

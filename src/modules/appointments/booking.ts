@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { AppError, type AuthContext, conflict, notFound, type RequestMeta } from '../../http/index.ts';
-import type { Clock } from '../../platform/clock.ts';
-import { type Db, preparedAs, SqlState, sqlState } from '../../platform/db/index.ts';
+import { preparedAs, SqlState, sqlState } from '../../platform/db/index.ts';
 import {
   type GateRow,
   type IdempotencyKey,
-  type IdempotencyStore,
   KeyTaken,
   type StoredAnswer,
 } from '../../platform/idempotency-store.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import type { AuditService } from '../audit/service.ts';
-import { type SlotFeed, toSlotView } from '../availability/live.ts';
+import { toSlotView } from '../availability/live.ts';
 import * as slots from '../availability/slot-store.ts';
-import type { Outbox } from '../outbox/service.ts';
-import type { PaymentService } from '../payments/service.ts';
 import { createBookedHere } from './booked-here.ts';
-import type { Holds } from './holds.ts';
+import type { AppointmentParts } from './parts.ts';
 import { slotTaken } from './policy.ts';
 import type { Views } from './views.ts';
 
@@ -73,19 +68,7 @@ const QUOTA_REFUSALS: Record<string, { code: string; detail: string }> = {
   },
 };
 
-export function createBooking(deps: {
-  db: Db;
-  clock: Clock;
-  keys: IdempotencyStore;
-  holds: Holds;
-  audit: AuditService;
-  outbox: Outbox;
-  payments: PaymentService;
-  views: Views;
-  feed: SlotFeed;
-  metrics: Metrics;
-  settings: BookingSettings;
-}) {
+export function createBooking(deps: AppointmentParts & { metrics: Metrics; settings: BookingSettings }) {
   const { db, clock, keys, holds, audit, outbox, payments, views, settings } = deps;
   const count = (outcome: string) => deps.metrics.bookingAttempts.inc({ outcome });
   const bookedHere = createBookedHere(deps.feed, clock);

@@ -8,21 +8,16 @@ import {
   type RequestMeta,
   SYSTEM,
 } from '../../http/index.ts';
-import type { Clock } from '../../platform/clock.ts';
 import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { AppointmentRow, PaymentRow, SlotRow } from '../../platform/db/schema.ts';
-import type { IdempotencyKey, IdempotencyStore, StoredAnswer } from '../../platform/idempotency-store.ts';
-import type { AuditService } from '../audit/service.ts';
-import { type SlotEvent, type SlotFeed, toSlotView } from '../availability/live.ts';
+import type { IdempotencyKey, StoredAnswer } from '../../platform/idempotency-store.ts';
+import { type SlotEvent, toSlotView } from '../availability/live.ts';
 import * as slots from '../availability/slot-store.ts';
-import type { Outbox } from '../outbox/service.ts';
 import type { BookingPort } from '../payments/port.ts';
-import type { PaymentService } from '../payments/service.ts';
-import type { Holds } from './holds.ts';
+import type { AppointmentParts } from './parts.ts';
 import { type ChangePolicy, refundOnCancel, slotTaken, tooLate } from './policy.ts';
 import * as repo from './repo.ts';
 import { RESCHEDULABLE } from './state.ts';
-import type { Views } from './views.ts';
 
 /**
  * Changes to a booked appointment: cancel, reschedule, the doctor's lifecycle steps, and
@@ -47,18 +42,7 @@ export interface CancelRows {
 const invalidState = (status: string, action: string) =>
   conflict('INVALID_STATE', `An appointment that is ${status} can't be ${action}`);
 
-export function createChanges(deps: {
-  db: Db;
-  clock: Clock;
-  keys: IdempotencyStore;
-  holds: Holds;
-  audit: AuditService;
-  outbox: Outbox;
-  payments: PaymentService;
-  views: Views;
-  feed: SlotFeed;
-  policy: ChangePolicy;
-}) {
+export function createChanges(deps: AppointmentParts & { policy: ChangePolicy }) {
   const { db, clock, keys, holds, audit, outbox, payments, views, feed, policy } = deps;
 
   const isParty = (a: AppointmentRow, auth: AuthContext) =>
