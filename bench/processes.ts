@@ -57,7 +57,7 @@ export function startScript(script: 'start' | 'worker'): { env: Record<string, s
   const scripts = (
     JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts;
-  const match = /^((?:\w+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) src\//.exec(scripts[script] ?? '');
+  const match = /^((?:\w+=\S+ )*)(?:exec )?node((?: --[\w-]+(?:=\S+)?)*) src\//.exec(scripts[script] ?? '');
   const words = (text: string | undefined) => text?.trim().split(' ').filter(Boolean) ?? [];
   return {
     env: Object.fromEntries(

@@ -81,6 +81,8 @@ export class BenchEnvironment {
       DATA_DIR: this.dataDir,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
+      // Scaled out: the worker runs the jobs (embedded mode has no worker: the server runs them).
+      RUN_JOBS: embedded ? 'true' : 'false',
       DATABASE_POOL_MAX: '20',
       RATE_LIMIT_PER_MINUTE: '1000000000',
       AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',

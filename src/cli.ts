@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedLoadCommand } from './db/seed/index.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
+import { DataDirInUse } from './platform/db/dir-lock.ts';
 import { createPlatform } from './platform/platform.ts';
 import { createServices } from './services.ts';
 
@@ -76,7 +77,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    if (error instanceof DataDirInUse) {
+      // Most likely `npm start` on the embedded database: the CLI can't share it.
+      console.error(
+        `${error.message}, or use PostgreSQL (DATABASE_URL); to get an admin in embedded mode, start the server with BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD set`,
+      );
+    } else console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);
   },
 );

@@ -22,15 +22,16 @@ describe('config', () => {
       paymentProvider: 'sandbox',
       bookingHoldSeconds: 600,
       rateLimit: { perMinute: 600, authPerMinute: 30 },
-      inProcessJobs: true,
+      runJobs: true,
       migrateOnStart: true,
     });
     expect(c.dataDir).toMatch(/\.data$/);
   });
 
-  it('with PostgreSQL and Redis, jobs move to the worker; migrations still run at start unless turned off', () => {
+  it('with PostgreSQL and Redis, the API still runs the jobs unless RUN_JOBS=false; migrations run at start unless turned off', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' });
-    expect(c).toMatchObject({ inProcessJobs: false, migrateOnStart: true });
+    expect(c).toMatchObject({ runJobs: true, migrateOnStart: true });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', RUN_JOBS: 'false' }).runJobs).toBe(false);
     expect(loadConfig({ MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
   });
 

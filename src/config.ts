@@ -98,7 +98,7 @@ const envSchema = z.object({
   SLOT_CACHE_MAX_SLOTS: int(0).default(500_000),
   AUDIT_CHECKPOINT_STORE: z.enum(['file', 'redis']).optional(),
   AUDIT_SEAL_INTERVAL_MS: int(50, 3_600_000).default(1000),
-  IN_PROCESS_JOBS: bool.optional(),
+  RUN_JOBS: bool.default(true),
   MIGRATE_ON_START: bool.optional(),
 });
 
@@ -156,8 +156,12 @@ export interface Config {
   /** Fastify's trustProxy: true/false, a hop count, or addresses/CIDR ranges. */
   trustProxy: boolean | number | string;
   audit: { checkpointStore: 'file' | 'redis'; sealIntervalMs: number };
-  /** Run background jobs (audit sealer, later the outbox relay) inside the API process. */
-  inProcessJobs: boolean;
+  /**
+   * Run the background jobs (outbox relay, hold expiry, refunds, audit sealing, slot horizons)
+   * inside the API process too. On by default, so one `npm start` is a whole product; operators who
+   * scale out set it false on API instances and run `npm run worker`.
+   */
+  runJobs: boolean;
   migrateOnStart: boolean;
 }
 
@@ -268,7 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkpointStore: e.AUDIT_CHECKPOINT_STORE ?? (e.REDIS_URL ? 'redis' : 'file'),
       sealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
     },
-    inProcessJobs: e.IN_PROCESS_JOBS ?? !e.REDIS_URL,
+    runJobs: e.RUN_JOBS,
     migrateOnStart: e.MIGRATE_ON_START ?? true,
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { BEAT_MS, beat } from './platform/job-heartbeat.ts';
 import { startPeriodic } from './platform/periodic.ts';
+import type { Platform } from './platform/platform.ts';
 import type { Services } from './services.ts';
 
 const DAY_MS = 86_400_000;
@@ -28,10 +29,16 @@ export function registerJobHandlers(services: Services, log: Logger) {
   }
 }
 
-/** Background work: in the worker, or inside the API process in embedded mode. */
-export function startBackgroundJobs(services: Services, config: Config, log: Logger) {
+/** Background work: in the worker, and in the API process unless RUN_JOBS=false. */
+export function startBackgroundJobs(services: Services, platform: Platform) {
+  const { config, logger: log } = platform;
   registerJobHandlers(services, log);
   const jobs = [
+    startPeriodic('job runner heartbeat', () => beat(platform.kv, platform.clock), {
+      intervalMs: BEAT_MS,
+      firstDelayMs: 0,
+      log,
+    }),
     startPeriodic('outbox relay', () => services.outbox.relay(), { intervalMs: 250, firstDelayMs: 250, log }),
     startPeriodic('hold expiry', () => services.appointments.expireHolds(), {
       intervalMs: 2_000,

@@ -1,14 +1,15 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startBackgroundJobs } from './jobs.ts';
+import { DataDirInUse } from './platform/db/dir-lock.ts';
 import { createPlatform } from './platform/platform.ts';
+import { onStopSignal } from './platform/signals.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 // A signal during start-up has nothing to drain yet: exit cleanly. Replaced once listening.
 let shutdown: (signal: string) => Promise<void> = async () => process.exit(0);
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onStopSignal((reason) => void shutdown(reason));
 
 async function main() {
   const config = loadConfig();
@@ -19,7 +20,7 @@ async function main() {
     const { created } = await services.auth.ensureAdmin({ ...config.bootstrapAdmin, name: 'Administrator' });
     if (created) platform.logger.info({ email: config.bootstrapAdmin.email }, 'bootstrap admin created');
   }
-  const jobs = config.inProcessJobs ? startBackgroundJobs(services, config, platform.logger) : null;
+  const jobs = config.runJobs ? startBackgroundJobs(services, platform) : null;
 
   await app.listen({ port: config.port, host: config.host });
 
@@ -42,7 +43,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DataDirInUse) {
     console.error(error.message);
   } else {
     console.error('failed to start:', error);

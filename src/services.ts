@@ -2,6 +2,7 @@ import { createAppointmentService } from './modules/appointments/service.ts';
 import {
   type CheckpointStore,
   fileCheckpointStore,
+  installIdOf,
   redisCheckpointStore,
 } from './modules/audit/checkpoints.ts';
 import { createAuditService } from './modules/audit/service.ts';
@@ -25,10 +26,11 @@ import type { Platform } from './platform/platform.ts';
 /** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
 export function createServices(platform: Platform) {
   const { config, db, clock, logger, metrics } = platform;
+  const installId = installIdOf(db);
   const checkpoints: CheckpointStore =
     config.audit.checkpointStore === 'redis' && platform.kv.redis
-      ? redisCheckpointStore(platform.kv.redis, config.redisKeyPrefix)
-      : fileCheckpointStore(config.dataDir);
+      ? redisCheckpointStore(platform.kv.redis, config.redisKeyPrefix, installId)
+      : fileCheckpointStore(config.dataDir, installId);
   const audit = createAuditService({
     db,
     clock,

@@ -1,12 +1,12 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { startBackgroundJobs } from './jobs.ts';
 import { createPlatform } from './platform/platform.ts';
+import { onStopSignal } from './platform/signals.ts';
 import { createServices } from './services.ts';
 
 // A signal during start-up has nothing to drain yet: exit cleanly. Replaced once running.
 let shutdown: (signal: string) => Promise<void> = async () => process.exit(0);
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+onStopSignal((reason) => void shutdown(reason));
 
 /** Background work for PostgreSQL deployments: outbox relay and jobs, hold expiry, audit sealing, slot horizons. */
 async function main() {
@@ -18,10 +18,13 @@ async function main() {
   }
   const platform = await createPlatform(config);
   const services = createServices(platform);
-  const jobs = startBackgroundJobs(services, config, platform.logger);
+  const jobs = startBackgroundJobs(services, platform);
   platform.logger.info('worker started');
 
+  let stopping = false;
   shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     platform.logger.info({ signal }, 'worker shutting down: finishing current jobs');
     await jobs.stop();
     await platform.close();

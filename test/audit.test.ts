@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../src/http/index.ts';
 import { type Account, bearer, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import { uniqueName } from './helpers/services.ts';
 
 let t: TestApp;
 let admin: Account;
@@ -155,7 +156,7 @@ describe('audit chain', () => {
   it('a forged checkpoint (not signed by the server key) is reported', async () => {
     const dir = t.platform.config.dataDir;
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(`${dir}/audit-checkpoint.jws`, 'eyJhbGciOiJub25lIn0.eyJzZXEiOjF9.');
+    await writeFile(`${dir}/audit-checkpoint.${await installId(t)}.jws`, 'eyJhbGciOiJub25lIn0.eyJzZXEiOjF9.');
     const report = (await get('/admin/audit-logs/verify')).json();
     expect(report.ok).toBe(false);
     expect(report.reason).toMatch(/signature/);
@@ -217,7 +218,38 @@ describe('audit endpoints', () => {
   });
 });
 
+/** The database's install id (migration 0005), under which its checkpoint is kept. */
+const installId = async (app: TestApp) =>
+  (await sql<{ id: string }>`SELECT id FROM install_identity`.execute(app.platform.db)).rows[0]!.id;
+
 describe('checkpoints kept in Redis', () => {
+  it('a database dropped and created again keeps sealing: its chain is its own, not the old checkpoint’s', async () => {
+    const prefix = `${uniqueName('reset')}:`;
+    const env = { AUDIT_CHECKPOINT_STORE: 'redis', REDIS_KEY_PREFIX: prefix };
+    const first = await startTestApp({ env });
+    try {
+      for (let i = 0; i < 3; i++)
+        await first.services.audit.record(first.platform.db, SYSTEM, {
+          action: 'test.reset',
+          entity: 'test',
+        });
+      expect(await first.services.audit.seal()).toMatchObject({ sealed: 3, headSeq: 3 });
+    } finally {
+      await first.close(); // drops its database; Redis keeps the checkpoint
+    }
+    const second = await startTestApp({ env }); // a new, empty database, the same Redis
+    try {
+      await second.services.audit.record(second.platform.db, SYSTEM, {
+        action: 'test.reset',
+        entity: 'test',
+      });
+      expect(await second.services.audit.seal()).toMatchObject({ sealed: 1, headSeq: 1 });
+      expect(await second.services.audit.verify()).toMatchObject({ ok: true, checked: 1 });
+    } finally {
+      await second.close();
+    }
+  });
+
   it('detect a truncated tail just like the file store', async () => {
     const r = await startTestApp({ env: { AUDIT_CHECKPOINT_STORE: 'redis' } });
     try {
@@ -225,7 +257,7 @@ describe('checkpoints kept in Redis', () => {
       for (let i = 0; i < 3; i++)
         await audit.record(r.platform.db, SYSTEM, { action: 'test.redis', entity: 'test' });
       expect(await audit.seal()).toMatchObject({ sealed: 3, headSeq: 3 });
-      const key = `${r.platform.config.redisKeyPrefix}audit:checkpoint`;
+      const key = `${r.platform.config.redisKeyPrefix}audit:checkpoint:${await installId(r)}`;
       const jws = await r.platform.kv.redis!.hget(key, 'jws');
       expect(jws).toMatch(/^ey/);
       expect(await audit.verify()).toMatchObject({ ok: true, checked: 3, checkpoint: { seq: 3 } });

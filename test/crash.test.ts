@@ -291,7 +291,7 @@ describe('processes side by side and killed mid-job', () => {
   it('SIGKILL while holds are expiring: after restart every lapsed hold is expired exactly once', {
     timeout: 120_000,
   }, async () => {
-    const { port, env } = await envFor({ IN_PROCESS_JOBS: 'true' });
+    const { port, env } = await envFor({ RUN_JOBS: 'true' });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {

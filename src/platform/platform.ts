@@ -57,6 +57,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
 
   let db: Db;
   let dbMode: DbMode;
+  let releaseDataDir = async () => {};
   if (config.databaseUrl) {
     const postgres = createPostgresDb(config.databaseUrl, config.databasePoolMax);
     db = postgres.db;
@@ -74,7 +75,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     });
   } else {
-    db = (await createEmbeddedDb(overrides.inMemoryDb ? undefined : path.join(config.dataDir, 'pgdata'))).db;
+    const embedded = await createEmbeddedDb(
+      overrides.inMemoryDb ? undefined : path.join(config.dataDir, 'pgdata'),
+    );
+    db = embedded.db;
+    releaseDataDir = embedded.release;
     dbMode = 'embedded';
   }
 
@@ -85,6 +90,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       : createMemoryKv(clock);
   } catch (error) {
     await db.destroy();
+    await releaseDataDir();
     throw new Error(`REDIS_URL: cannot connect (${(error as Error).message})`);
   }
 
@@ -94,7 +100,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   }
 
   logger.info(
-    { database: dbMode, redis: kv.mode === 'redis' ? 'on' : 'off', inProcessJobs: config.inProcessJobs },
+    { database: dbMode, redis: kv.mode === 'redis' ? 'on' : 'off', runJobs: config.runJobs },
     `mode: database=${dbMode} redis=${kv.mode === 'redis' ? 'on' : 'off'}${
       dbMode === 'embedded' ? ' (EMBEDDED MODE: single process, for trying and development only)' : ''
     }`,
@@ -114,6 +120,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     async close() {
       await kv.close();
       await db.destroy();
+      await releaseDataDir();
     },
   };
 }

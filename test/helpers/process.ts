@@ -27,11 +27,27 @@ export interface Proc {
 }
 
 export function run(script: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(NODE, [path.join(root, script), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return collect(
+    spawn(NODE, [path.join(root, script), ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** `npm <args>` as a user types it (npm from PATH), e.g. `['start']`. */
+export function runNpm(args: string[], env: Record<string, string>): Proc {
+  return collect(
+    spawn('npm', args, {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+function collect(child: ChildProcess): Proc {
   let out = '';
   child.stdout?.on('data', (d) => {
     out += d;
@@ -41,6 +57,20 @@ export function run(script: string, args: string[], env: Record<string, string>)
   });
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => out, exit };
+}
+
+/** Resolves once nothing answers at `url` any more (fails after `timeoutMs`). */
+export async function waitForGone(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} still answers after ${timeoutMs} ms`);
 }
 
 /** Polls until the URL answers 200 (or the process dies). */

@@ -2,6 +2,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { CompactSign, compactVerify } from 'jose';
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/index.ts';
 import { Mutex } from '../../platform/db/mutex.ts';
 import type { SigningKey } from '../../platform/keys.ts';
 
@@ -13,7 +15,8 @@ export interface Checkpoint {
 
 /**
  * Where the latest signed checkpoint lives: outside the audited table, so truncation shows.
- * Writes only ever move it forward (two sealers finishing out of order can't pull it back).
+ * Writes only ever move it forward (two sealers finishing out of order can't pull it back). Kept
+ * per database (`installId`, migration 0005): a database made again has a chain of its own.
  */
 export interface CheckpointStore {
   read(): Promise<string | null>;
@@ -22,13 +25,21 @@ export interface CheckpointStore {
 
 const fileLocks = new Map<string, Mutex>();
 
-export function fileCheckpointStore(dataDir: string): CheckpointStore {
-  const file = path.join(dataDir, 'audit-checkpoint.jws');
-  const seqFile = `${file}.seq`;
-  const lock = fileLocks.get(file) ?? new Mutex();
-  fileLocks.set(file, lock);
+/** This database's install id (read once). */
+export function installIdOf(db: Db): () => Promise<string> {
+  let id: Promise<string> | undefined;
+  return () => {
+    id ??= sql<{ id: string }>`SELECT id FROM install_identity`.execute(db).then((r) => r.rows[0]!.id);
+    id.catch(() => (id = undefined)); // e.g. not migrated yet: ask again next time
+    return id;
+  };
+}
+
+export function fileCheckpointStore(dataDir: string, installId: () => Promise<string>): CheckpointStore {
+  const fileOf = async () => path.join(dataDir, `audit-checkpoint.${await installId()}.jws`);
   return {
     async read() {
+      const file = await fileOf();
       try {
         return (await readFile(file, 'utf8')).trim();
       } catch (error) {
@@ -37,6 +48,10 @@ export function fileCheckpointStore(dataDir: string): CheckpointStore {
       }
     },
     async write(seq, jws) {
+      const file = await fileOf();
+      const seqFile = `${file}.seq`;
+      const lock = fileLocks.get(file) ?? new Mutex();
+      fileLocks.set(file, lock);
       // One writer per file in this process; a DATA_DIR belongs to one process (else use Redis).
       const release = await lock.lock();
       try {
@@ -62,12 +77,16 @@ if tonumber(ARGV[1]) > current then
 end
 return 0`;
 
-export function redisCheckpointStore(redis: Redis, prefix: string): CheckpointStore {
-  const key = `${prefix}audit:checkpoint`;
+export function redisCheckpointStore(
+  redis: Redis,
+  prefix: string,
+  installId: () => Promise<string>,
+): CheckpointStore {
+  const keyOf = async () => `${prefix}audit:checkpoint:${await installId()}`;
   return {
-    read: () => redis.hget(key, 'jws'),
+    read: async () => redis.hget(await keyOf(), 'jws'),
     async write(seq, jws) {
-      await redis.eval(CAS_SCRIPT, 1, key, seq, jws);
+      await redis.eval(CAS_SCRIPT, 1, await keyOf(), seq, jws);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { SILENT_MS, sinceLastBeat } from '../../platform/job-heartbeat.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { withTimeout } from '../../platform/timeout.ts';
 
@@ -33,7 +34,8 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
       config,
       schema: {
         tags,
-        summary: 'PostgreSQL and Redis are reachable (503 otherwise, and while shutting down)',
+        summary:
+          'PostgreSQL and Redis are reachable (503 otherwise, and while shutting down); also reports whether a job runner was seen',
         response: {
           200: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
           503: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
@@ -41,13 +43,23 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
       },
     },
     async (_request, reply) => {
-      const [database, redis] = await Promise.all([
+      const [database, redis, jobs] = await Promise.all([
         check(() => sql`SELECT 1`.execute(platform.db)),
         platform.kv.mode === 'redis' ? check(() => platform.kv.ping()) : Promise.resolve('off (in-process)'),
+        withTimeout(sinceLastBeat(platform.kv, platform.clock), CHECK_TIMEOUT_MS).then(
+          (ms) =>
+            ms === null
+              ? `none seen in ${SILENT_MS / 1000} s: start \`npm run worker\` or set RUN_JOBS=true`
+              : `ok (a job runner was seen ${Math.round(ms / 1000)} s ago)`,
+          () => 'unknown (Redis is unreachable)',
+        ),
       ]);
+      // Reported, not a reason to take this instance out of the load balancer: it serves requests
+      // whether or not anything runs the jobs.
       const checks = {
         database: `${database} (${platform.dbMode})`,
         redis,
+        jobs,
         shutdown: isDraining() ? 'draining' : 'no',
       };
       const ready = database === 'ok' && (redis === 'ok' || platform.kv.mode === 'memory') && !isDraining();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './dir-lock.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -45,8 +46,12 @@ export const preparedAs = (name: string): RawBuilder<unknown> => sql.raw(`/*prep
  * Embedded PostgreSQL (PGlite), persisted in `dataDir`, or in memory when `dataDir` is undefined.
  * Loaded only here: a PostgreSQL deployment never pays for the WebAssembly build (~40 MB).
  */
-export async function createEmbeddedDb(dataDir: string | undefined): Promise<{ db: Db; pglite: PGlite }> {
+export async function createEmbeddedDb(
+  dataDir: string | undefined,
+): Promise<{ db: Db; pglite: PGlite; release: () => Promise<void> }> {
   if (dataDir) await mkdir(path.dirname(dataDir), { recursive: true });
+  // Two processes on one PGlite directory corrupt it silently: one process at a time.
+  const release = dataDir ? await lockDataDir(dataDir) : async () => {};
   const [{ PGlite }, { btree_gist }, { citext }, { pg_trgm }, { pgcrypto }, { PGliteDialect }] =
     await Promise.all([
       import('@electric-sql/pglite'),
@@ -60,8 +65,11 @@ export async function createEmbeddedDb(dataDir: string | undefined): Promise<{ d
     ...(dataDir ? { dataDir } : {}),
     extensions: { citext, btree_gist, pgcrypto, pg_trgm },
     parsers: { [INT8_OID]: (value: string) => Number(value) },
+  }).catch(async (error: unknown) => {
+    await release();
+    throw error;
   });
-  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), pglite };
+  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), pglite, release };
 }
 
 /** SQLSTATE of a database error, from pg or PGlite alike. */
