@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -183,6 +184,41 @@ describe('weekly schedule → slots', () => {
     expect((await openSlots(doctor.id)).every((s) => s.startsAt > '2026-03-02T07:10:00.000Z')).toBe(true);
   });
 
+  it('booking a slot inside the notice is 409 SLOT_TOO_SOON, one that started 409 SLOT_IN_PAST, each saying why', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const doctor = await createDoctor(t, admin);
+    await putSchedule(doctor, { ...kolkataMondays, minNoticeMinutes: 120 });
+    t.clock.set('2026-03-02T02:00:00Z'); // 07:30 IST; the 09:00 IST slot starts in 90 minutes
+    const slotAt = async (iso: string) =>
+      (
+        await t.platform.db
+          .selectFrom('slots')
+          .select('id')
+          .where('doctor_id', '=', doctor.id)
+          .where('starts_at', '=', new Date(iso))
+          .executeTakeFirstOrThrow()
+      ).id;
+    const book = async (slotId: string) =>
+      t.inject({
+        method: 'POST',
+        url: '/api/v1/appointments',
+        headers: { ...bearer((await signUp(t)).accessToken), 'idempotency-key': randomUUID() },
+        payload: { slotId },
+      });
+    const soon = await book(await slotAt('2026-03-02T03:30:00Z'));
+    expect(soon.statusCode).toBe(409);
+    expect(soon.json()).toMatchObject({
+      code: 'SLOT_TOO_SOON',
+      detail: expect.stringContaining('until 120 minutes before the start'),
+    });
+    t.clock.set('2026-03-02T03:45:00Z');
+    const started = await book(await slotAt('2026-03-02T03:30:00Z'));
+    expect(started.json()).toMatchObject({
+      code: 'SLOT_IN_PAST',
+      detail: expect.stringContaining('started at'),
+    });
+  });
+
   it('the daily job extends the horizon and leaves the past alone', async () => {
     t.clock.set('2026-03-01T00:00:00Z');
     const doctor = await createDoctor(t, admin);
@@ -257,6 +293,33 @@ describe('weekly schedule → slots', () => {
 });
 
 describe('single slots', () => {
+  it('follow the schedule’s rules: not inside its booking notice, not beyond its horizon (30 days without one)', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const loose = await createDoctor(t, admin);
+    const far = await addSlots(loose, [
+      { startsAt: '3000-01-01T10:00:00Z', endsAt: '3000-01-01T10:30:00Z', mode: 'video' },
+    ]);
+    expect(far.statusCode).toBe(400);
+    expect(far.json()).toMatchObject({
+      code: 'SLOT_BEYOND_HORIZON',
+      errors: [{ path: 'body.slots.0.startsAt' }],
+    });
+    const doctor = await createDoctor(t, admin);
+    await putSchedule(doctor, { ...kolkataMondays, minNoticeMinutes: 120 });
+    const soon = await addSlots(doctor, [
+      { startsAt: '2026-03-01T00:01:10Z', endsAt: '2026-03-01T00:31:10Z', mode: 'video' },
+    ]);
+    expect(soon.statusCode).toBe(400);
+    expect(soon.json()).toMatchObject({
+      code: 'SLOT_TOO_SOON',
+      detail: expect.stringContaining('120 minutes'),
+    });
+    const fine = await addSlots(doctor, [
+      { startsAt: '2026-03-01T03:00:00Z', endsAt: '2026-03-01T03:30:00Z', mode: 'video' },
+    ]);
+    expect(fine.statusCode).toBe(201);
+  });
+
   it('adds slots all-or-nothing; overlaps → 409 SLOT_OVERLAP; past → 400; lengths 5–240 min', async () => {
     t.clock.set('2026-03-01T00:00:00Z');
     const doctor = await createDoctor(t, admin);

@@ -95,7 +95,7 @@ describe('booking', () => {
     expect(await slotStatus(slots[0]!.id)).toBe('booked');
   });
 
-  it('refuses: unknown slot 404, wrong mode 400, past slot 409, own overlapping appointment 409 PATIENT_CONFLICT', async () => {
+  it('refuses: unknown slot 404, wrong mode 400, past slot 409 SLOT_IN_PAST, own overlapping appointment 409 PATIENT_CONFLICT', async () => {
     const patient = await signUp(t);
     expect((await book(patient.accessToken, { slotId: randomUUID() })).statusCode).toBe(404);
     const { slots } = await doctorWithSlots(2);
@@ -111,7 +111,7 @@ describe('booking', () => {
     t.clock.advance(30 * 86_400_000);
     const late = await book(await freshToken(t, patient), { slotId: slots[1]!.id });
     t.clock.advance(-30 * 86_400_000);
-    expect(late.json().code).toBe('SLOT_UNAVAILABLE');
+    expect(late.json().code).toBe('SLOT_IN_PAST');
   });
 
   it('only patients book; no token → 401 whatever the key', async () => {

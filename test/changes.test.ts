@@ -139,6 +139,11 @@ describe('reschedule', () => {
     expect((await kit.book(stranger, one.otherSlotId)).statusCode).toBe(201);
     const busy = await reschedule(one.patient, one.appointment.id, one.otherSlotId);
     expect(busy.json().code).toBe('SLOT_UNAVAILABLE');
+    const same = await reschedule(one.patient, one.appointment.id, one.appointment.slotId);
+    expect(same.json()).toMatchObject({
+      code: 'SAME_SLOT',
+      detail: expect.stringContaining('already on this slot'),
+    });
     expect(await kit.slotStatus(one.appointment.slotId)).toBe('held');
   });
 

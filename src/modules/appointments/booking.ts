@@ -13,7 +13,7 @@ import { toSlotView } from '../availability/live.ts';
 import * as slots from '../availability/slot-store.ts';
 import { createBookedHere } from './booked-here.ts';
 import type { AppointmentParts } from './parts.ts';
-import { slotTaken } from './policy.ts';
+import { slotTaken, whySlotRefused } from './policy.ts';
 import type { Views } from './views.ts';
 
 /**
@@ -157,8 +157,7 @@ export function createBooking(deps: AppointmentParts & { metrics: Metrics; setti
     if (input.mode && slot.mode !== input.mode && slot.bookable) {
       return new AppError(400, 'MODE_MISMATCH', `This slot is for ${slot.mode} consultations`);
     }
-    // Still bookable: another request holds it this very moment and may yet let go.
-    return slotTaken(slot.bookable);
+    return whySlotRefused(slot, now);
   }
 
   function constraintError(error: unknown): AppError | undefined {

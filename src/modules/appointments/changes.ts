@@ -15,7 +15,7 @@ import { type SlotEvent, toSlotView } from '../availability/live.ts';
 import * as slots from '../availability/slot-store.ts';
 import type { BookingPort } from '../payments/port.ts';
 import type { AppointmentParts } from './parts.ts';
-import { type ChangePolicy, refundOnCancel, slotTaken, tooLate } from './policy.ts';
+import { type ChangePolicy, refundOnCancel, tooLate, whySlotRefused } from './policy.ts';
 import * as repo from './repo.ts';
 import { RESCHEDULABLE } from './state.ts';
 
@@ -147,7 +147,7 @@ export function createChanges(deps: AppointmentParts & { policy: ChangePolicy })
       const late = tooLate('reschedule', 'patient', locked, now, policy);
       if (late) throw conflict('TOO_LATE', late);
       if (locked.slot_id === slotId)
-        throw conflict('SLOT_UNAVAILABLE', 'The appointment is already on this slot');
+        throw conflict('SAME_SLOT', 'The appointment is already on this slot; pick another one to move to');
       const { rows } = await sql<{ slot: SlotRow | null; moved: AppointmentRow | null; lapsed: number }>`
         WITH
         target AS (${slots.targetSql({ slotId, now, mode: null, doctorId: locked.doctor_id, gate: sql`true` })}),
@@ -198,7 +198,7 @@ export function createChanges(deps: AppointmentParts & { policy: ChangePolicy })
     if (slot.doctor_id !== doctorId) {
       return new AppError(400, 'DIFFERENT_DOCTOR', 'Reschedule to a slot of the same doctor');
     }
-    return slotTaken(slot.bookable);
+    return whySlotRefused(slot, now);
   }
 
   /** start / complete / no-show: the doctor's lifecycle steps (admins may act for them). */

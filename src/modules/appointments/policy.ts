@@ -14,6 +14,29 @@ import { conflict } from '../../http/index.ts';
 export const slotTaken = (transient: boolean) =>
   conflict('SLOT_UNAVAILABLE', 'This slot is no longer available; pick another', { transient });
 
+/**
+ * Why a slot the claim did not take can't be taken, said as precisely as the slot allows: it has
+ * started (SLOT_IN_PAST), it is inside its doctor's booking notice (SLOT_TOO_SOON), or someone else
+ * has it (SLOT_UNAVAILABLE; transient while it is still bookable: a request holds it this moment).
+ */
+export function whySlotRefused(
+  slot: { status: string; starts_at: Date; notice_minutes: number; bookable: boolean },
+  now: Date,
+) {
+  const startsAt = new Date(slot.starts_at);
+  if (startsAt <= now) {
+    return conflict('SLOT_IN_PAST', `This slot started at ${startsAt.toISOString()}; pick a later one`);
+  }
+  const closesAt = new Date(startsAt.getTime() - slot.notice_minutes * 60_000);
+  if (!slot.bookable && closesAt <= now && (slot.status === 'open' || slot.status === 'held')) {
+    return conflict(
+      'SLOT_TOO_SOON',
+      `This doctor takes bookings until ${slot.notice_minutes} minutes before the start; this slot closed at ${closesAt.toISOString()}`,
+    );
+  }
+  return slotTaken(slot.bookable);
+}
+
 export interface ChangePolicy {
   fullRefundHours: number;
   lateRefundPercent: number;

@@ -42,6 +42,9 @@ function checkWindows(windows: Windowed[], path: (string | number)[], ctx: z.Ref
   }
 }
 
+/** How far ahead slots are made (and may be added by hand) when the doctor sets nothing else. */
+export const DEFAULT_HORIZON_DAYS = 30;
+
 export const scheduleBody = z
   .strictObject({
     timezone: timezoneSchema,
@@ -49,7 +52,7 @@ export const scheduleBody = z
     overrides: z.array(override).max(400).default([]),
     bufferMinutes: z.number().int().min(0).max(240).default(0),
     minNoticeMinutes: z.number().int().min(0).max(43_200).default(0),
-    horizonDays: z.number().int().min(1).max(90).default(30),
+    horizonDays: z.number().int().min(1).max(90).default(DEFAULT_HORIZON_DAYS),
   })
   .superRefine((body, ctx) => {
     for (let weekday = 1; weekday <= 7; weekday++) {

@@ -17,6 +17,7 @@ import { type ExistingSlot, generateSlots, type PlannedSlot, planSlots } from '.
 import type { ReadModel } from './read-model.ts';
 import * as repo from './repo.ts';
 import type { ScheduleInput } from './schemas.ts';
+import { invalidShape, modeNotOffered, outsideBookingWindow } from './slot-rules.ts';
 import * as slotStore from './slot-store.ts';
 
 export interface AvailabilityDeps {
@@ -33,17 +34,6 @@ export interface AvailabilityDeps {
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 31;
-
-function modeNotOffered(modes: readonly ConsultationMode[], wanted: ConsultationMode[]) {
-  const missing = [...new Set(wanted.filter((m) => !modes.includes(m)))];
-  if (missing.length > 0) {
-    throw new AppError(
-      400,
-      'MODE_NOT_OFFERED',
-      `Your profile does not offer ${missing.join(', ')}; add it to your modes first`,
-    );
-  }
-}
 
 export function createAvailabilityService(deps: AvailabilityDeps) {
   const { db, clock, audit, doctors, feed, logger } = deps;
@@ -187,23 +177,14 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
         endsAt: new Date(s.endsAt),
         mode: s.mode,
       }));
-      planned.forEach((s, i) => {
-        const length = s.endsAt.getTime() - s.startsAt.getTime();
-        if (s.startsAt <= now) throw new AppError(400, 'SLOT_IN_PAST', `slots[${i}] starts in the past`);
-        if (length < 5 * 60_000 || length > 240 * 60_000) {
-          throw new AppError(400, 'VALIDATION_FAILED', `slots[${i}] must last between 5 and 240 minutes`, {
-            errors: [
-              { path: `body.slots.${i}.endsAt`, message: 'a slot lasts 5 to 240 minutes after it starts' },
-            ],
-          });
-        }
-      });
+      invalidShape(planned, now);
       const rows = await db.transaction().execute(async (tx) => {
         const doctor = await doctors.lockForChange(tx, auth.userId);
         modeNotOffered(
           doctor.modes,
           planned.map((s) => s.mode),
         );
+        outsideBookingWindow(planned, await repo.findSchedule(tx, auth.userId), now);
         let inserted: SlotRow[];
         try {
           inserted = await slotStore.insert(tx, auth.userId, planned, 'manual', now);

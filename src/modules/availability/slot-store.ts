@@ -88,10 +88,13 @@ export async function describe(db: Db, slotId: string, now: Date) {
     doctor_id: string;
     mode: string;
     status: SlotStatus;
+    starts_at: Date;
+    notice_minutes: number;
     verified: boolean;
     bookable: boolean;
   }>`${preparedAs('describe_slot')}
-    SELECT s.doctor_id, s.mode, s.status, d.verification_status = 'verified' AS verified,
+    SELECT s.doctor_id, s.mode, s.status, s.starts_at, coalesce(ds.min_notice_minutes, 0) AS notice_minutes,
+           d.verification_status = 'verified' AS verified,
            ${BOOKABLE_DURING} @> ${now}::timestamptz AS bookable
     FROM slots AS s
     JOIN doctors AS d ON d.user_id = s.doctor_id
