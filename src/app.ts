@@ -159,7 +159,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     async (api) => {
       await api.register(authRoutes, {
         auth: services.auth,
-        doctorProfileOf: (who) => services.doctors.getVisible(who.userId, who).catch(() => null),
+        doctorProfileOf: (who) => services.doctors.own(who.userId).catch(() => null),
         mfaRequiredRoles: config.mfaRequiredRoles,
         authPerMinute: config.rateLimit.authPerMinute,
       });

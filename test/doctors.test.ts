@@ -130,6 +130,68 @@ describe('verification', () => {
     );
   });
 
+  it('a rejected doctor reads the reason in GET /doctors/me and GET /me; the public profile never shows it', async () => {
+    const d = await createDoctor(t, admin, {}, false);
+    const get = (url: string, token: string) =>
+      t.inject({ method: 'GET', url: `/api/v1${url}`, headers: bearer(token) });
+    expect((await get('/doctors/me', d.accessToken)).json()).toMatchObject({
+      verificationStatus: 'pending',
+      verificationReason: null,
+    });
+    await verify(d.id, { status: 'rejected', reason: 'Registration not found in NCISM register' });
+    expect((await get('/doctors/me', d.accessToken)).json()).toMatchObject({
+      verificationStatus: 'rejected',
+      verificationReason: 'Registration not found in NCISM register',
+    });
+    expect((await get('/me', d.accessToken)).json().doctorProfile).toMatchObject({
+      verificationReason: 'Registration not found in NCISM register',
+    });
+    const patient = await signUp(t);
+    expect((await get('/doctors/me', patient.accessToken)).statusCode).toBe(403);
+    const newcomer = await signUp(t, 'doctor');
+    expect((await get('/doctors/me', newcomer.accessToken)).statusCode).toBe(404);
+    const verified = await createDoctor(t, admin);
+    expect(
+      (await t.inject({ method: 'GET', url: `/api/v1/doctors/${verified.id}` })).json(),
+    ).not.toHaveProperty('verificationReason');
+  });
+
+  it('admins find doctors to review: by status, by name/e-mail/registration prefix, oldest first, page by page', async () => {
+    const list = async (query: string, token = admin.accessToken) =>
+      t.inject({ method: 'GET', url: `/api/v1/admin/doctors?${query}`, headers: bearer(token) });
+    const pending = [];
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(1000);
+      pending.push(await createDoctor(t, admin, { registrationNumber: `QUEUE-${i}` }, false));
+    }
+    const ids = new Set(pending.map((d) => d.id));
+    // Walk every pending doctor, two at a time: ours come in the order they signed up, each once.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await list(`status=pending&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as {
+        items: Array<{ id: string; verificationStatus: string }>;
+        nextCursor: string | null;
+      };
+      expect(body.items.every((d) => d.verificationStatus === 'pending')).toBe(true);
+      seen.push(...body.items.map((d) => d.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen.filter((id) => ids.has(id))).toEqual(pending.map((d) => d.id));
+    expect(new Set(seen).size).toBe(seen.length);
+    const byRegistration = (await list('q=queue-1')).json();
+    expect(byRegistration.items.map((d: { id: string }) => d.id)).toEqual([pending[1]!.id]);
+    const byEmail = (
+      await list(`q=${encodeURIComponent(pending[2]!.email.slice(0, 12).toUpperCase())}`)
+    ).json();
+    expect(byEmail.items.map((d: { id: string }) => d.id)).toContain(pending[2]!.id);
+    expect((await list('q=%25')).json().items).toEqual([]); // a wildcard is a character, not "everything"
+    expect((await list('status=maybe')).statusCode).toBe(400);
+    expect((await list('status=pending', pending[0]!.accessToken)).statusCode).toBe(403);
+  });
+
   it('changing the registration of a verified doctor sends them back to review', async () => {
     const d = await createDoctor(t, admin);
     const res = await put(d.accessToken, { ...profile, registrationNumber: 'NEW-2', council: 'STATE' });

@@ -19,6 +19,7 @@ const columns = [
   'd.rating_avg',
   'd.rating_count',
   'd.verification_status',
+  'd.verification_reason',
 ] as const;
 
 function baseQuery(db: Db) {
@@ -39,6 +40,51 @@ export function lockDoctor(db: Db, id: string) {
     .where('user_id', '=', id)
     .forUpdate()
     .executeTakeFirst();
+}
+
+const CREATED_MS = sql`date_trunc('milliseconds', d.created_at)`;
+
+/**
+ * Doctors for the admins' review queue: in one status (any when unset), whose name, e-mail or
+ * registration number starts with `q` (case-insensitive), oldest profile first (a queue), after
+ * the keyset position `after`; `limit` rows.
+ */
+export function listForReview(
+  db: Db,
+  f: {
+    status?: 'pending' | 'verified' | 'rejected' | undefined;
+    q?: string | undefined;
+    after?: { createdAt: Date; id: string } | undefined;
+    limit: number;
+  },
+) {
+  const prefix = f.q ? `${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+  return (
+    db
+      .selectFrom('doctors as d')
+      .innerJoin('users as u', 'u.id', 'd.user_id')
+      .select([...columns, 'u.email', 'd.created_at'])
+      .$if(f.status !== undefined, (q) => q.where('d.verification_status', '=', f.status!))
+      .$if(prefix !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('u.name', 'ilike', prefix!),
+            eb('u.email', 'ilike', prefix!),
+            eb('d.registration_number', 'ilike', prefix!),
+          ]),
+        ),
+      )
+      // Keyset on the millisecond the cursor can carry (the column keeps microseconds).
+      .$if(f.after !== undefined, (q) =>
+        q.where(
+          sql<SqlBool>`(${CREATED_MS}, d.user_id) > (${f.after!.createdAt}::timestamptz, ${f.after!.id}::uuid)`,
+        ),
+      )
+      .orderBy(CREATED_MS)
+      .orderBy('d.user_id')
+      .limit(f.limit)
+      .execute()
+  );
 }
 
 export async function timeZoneNames(db: Db): Promise<string[]> {

@@ -28,6 +28,35 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
   );
 
   app.get(
+    '/doctors/me',
+    {
+      preHandler: requireRole(['doctor'], { mfaRequiredRoles }),
+      schema: {
+        tags,
+        summary: 'Your own doctor profile, in any review state, with the reviewer’s reason',
+        security: [{ bearer: [] }],
+        response: { 200: s.ownDoctorSchema },
+      },
+    },
+    async (request) => doctors.own(requireAuth(request).userId),
+  );
+
+  app.get(
+    '/admin/doctors',
+    {
+      preHandler: requireRole(['admin'], { mfaRequiredRoles }),
+      schema: {
+        tags: ['admin', 'doctors'],
+        summary: 'Doctors to review: by status, name/e-mail/registration prefix; oldest first',
+        security: [{ bearer: [] }],
+        querystring: s.reviewQuery,
+        response: { 200: z.object({ items: z.array(s.reviewQueueItem), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => doctors.reviewQueue(request.query),
+  );
+
+  app.get(
     '/doctors',
     {
       schema: {

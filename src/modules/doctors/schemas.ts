@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cursorSchema, limitSchema } from '../../http/index.ts';
 import { isValidTimeZone } from '../availability/timezone.ts';
 import { COUNCILS, LANGUAGES, MODES, SPECIALIZATION_SLUGS } from './reference.ts';
 
@@ -42,6 +43,31 @@ export const doctorSchema = z.object({
   experienceYears: z.number().int(),
   rating: z.object({ average: z.number(), count: z.number().int() }),
   verificationStatus: z.enum(['pending', 'verified', 'rejected']),
+});
+
+/** What a doctor sees of their own profile, and admins of any: the public profile and the review's outcome. */
+export const ownDoctorSchema = doctorSchema.extend({
+  verificationReason: z
+    .string()
+    .nullable()
+    .describe(
+      'Why an admin rejected the profile (or a note with the verification); null when none was given',
+    ),
+});
+
+export const reviewQueueItem = ownDoctorSchema.extend({ email: z.string(), createdAt: z.string() });
+
+export const reviewQuery = z.strictObject({
+  status: z.enum(['pending', 'verified', 'rejected']).optional(),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Prefix of the name, e-mail or registration number'),
+  limit: limitSchema,
+  cursor: cursorSchema,
 });
 
 export const verifyBody = z

@@ -6,6 +6,7 @@ import {
   decodeCursor,
   encodeCursor,
   notFound,
+  page,
   type RequestMeta,
 } from '../../http/index.ts';
 import { canonicalJson } from '../../platform/canonical-json.ts';
@@ -43,6 +44,14 @@ export function toDoctor(row: repo.DoctorView) {
   };
 }
 export type Doctor = ReturnType<typeof toDoctor>;
+
+/** The profile as its doctor and admins see it: with the review's outcome. */
+export const toOwnDoctor = (row: repo.DoctorView) => ({
+  ...toDoctor(row),
+  verificationReason: row.verification_reason,
+});
+
+const reviewCursor = z.object({ t: z.iso.datetime(), id: z.uuid() });
 
 // The keyset position, typed per sort so a crafted cursor can't reach SQL as the wrong type.
 const cursorShapes = {
@@ -136,6 +145,35 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       });
       await changed(auth.userId, { verified: false });
       return doctor;
+    },
+
+    /** A doctor's own profile, in any review state (404 before it is created). */
+    async own(id: string) {
+      const row = await repo.findDoctor(db, id);
+      if (!row) throw notFound('Doctor profile');
+      return toOwnDoctor(row);
+    },
+
+    /** The admins' review queue (see repo.listForReview). */
+    async reviewQueue(q: {
+      status?: 'pending' | 'verified' | 'rejected' | undefined;
+      q?: string | undefined;
+      limit: number;
+      cursor?: string | undefined;
+    }) {
+      const after = decodeCursor(q.cursor, reviewCursor);
+      const rows = await repo.listForReview(db, {
+        status: q.status,
+        q: q.q,
+        after: after ? { createdAt: new Date(after.t), id: after.id } : undefined,
+        limit: q.limit + 1,
+      });
+      return page(
+        rows,
+        q.limit,
+        (r) => ({ ...toOwnDoctor(r), email: r.email, createdAt: r.created_at.toISOString() }),
+        (r) => ({ t: r.created_at.toISOString(), id: r.user_id }),
+      );
     },
 
     /** Verified doctors for everyone; others only for themselves and admins (404 otherwise). */
