@@ -44,6 +44,33 @@ describe('cancel', () => {
     expect(await kit.slotStatus(a.slotId)).toBe('open');
   });
 
+  it('GET …/cancellation tells each party, before they decide, what a cancellation now would refund', async () => {
+    const quote = (who: Account, id: string) =>
+      kit.call(who.accessToken, 'GET', `/appointments/${id}/cancellation`, undefined, null);
+    const { patient, doctor, appointment: a } = await kit.booked(72);
+    await kit.pay(patient, a.payment.id, 'succeed');
+    const startsAt = new Date(a.startsAt).getTime();
+    expect((await quote(patient, a.id)).json()).toEqual({
+      canCancel: true,
+      reason: null,
+      paidMinor: 50000,
+      refundMinor: 50000,
+      currency: 'INR',
+      fullRefundUntil: new Date(startsAt - hours(24)).toISOString(),
+      lateRefundPercent: 0,
+    });
+    const [p, d] = await later(hours(50), patient, doctor); // 22 h before the start: late for the patient
+    expect((await quote(p!, a.id)).json()).toMatchObject({ canCancel: true, refundMinor: 0 });
+    expect((await quote(d!, a.id)).json()).toMatchObject({ refundMinor: 50000, fullRefundUntil: null });
+    expect((await cancel(p!, a.id)).json().refund.amountMinor).toBe(0); // what the quote said
+    expect((await quote(p!, a.id)).json()).toMatchObject({
+      canCancel: false,
+      reason: 'The appointment is cancelled',
+    });
+    const stranger = await signUp(t);
+    expect((await quote(stranger, a.id)).statusCode).toBe(404);
+  });
+
   it('a patient cancelling later gets nothing back; a doctor cancelling always refunds in full', async () => {
     const late = await kit.booked(10);
     await kit.pay(late.patient, late.appointment.payment.id, 'succeed');

@@ -219,7 +219,7 @@ describe('embedded mode', () => {
       url: `/api/v1/payments/${winner.payment.id}/sandbox/succeed`,
       headers: bearer(payer.accessToken),
     });
-    expect(paid.json()).toEqual({ status: 'processed' });
+    expect(paid.json()).toEqual({ status: 'processed', outcome: 'captured' });
     const confirmed = await t.inject({
       method: 'GET',
       url: `/api/v1/appointments/${winner.id}`,

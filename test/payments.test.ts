@@ -26,7 +26,10 @@ const paymentRow = (id: string) =>
 describe('payment saga', () => {
   it('a successful payment confirms the appointment and books the slot', async () => {
     const { patient, appointment: a } = await kit.booked();
-    expect((await kit.pay(patient, a.payment.id, 'succeed')).json()).toEqual({ status: 'processed' });
+    expect((await kit.pay(patient, a.payment.id, 'succeed')).json()).toEqual({
+      status: 'processed',
+      outcome: 'captured',
+    });
     expect(await kit.appointment(patient, a.id)).toMatchObject({
       status: 'confirmed',
       holdExpiresAt: null,
@@ -160,6 +163,28 @@ describe('payment saga', () => {
     const [refund] = await kit.refundsOf(a.payment.id);
     await t.services.refunds.execute(refund!.id);
     expect((await kit.appointment(await fresh(patient), a.id)).payment.status).toBe('refunded');
+  });
+
+  it('the sandbox says what each payment did: captured, a second pay refunded, a failure after it ignored, a late pay refunded', async () => {
+    const { patient, appointment: a } = await kit.booked();
+    const outcome = async (who: Account, result: 'succeed' | 'fail') =>
+      (await kit.pay(who, a.payment.id, result)).json().outcome;
+    expect(await outcome(patient, 'succeed')).toBe('captured');
+    expect(await outcome(patient, 'succeed')).toBe('duplicate_capture');
+    expect(await outcome(patient, 'fail')).toBe('ignored');
+    const late = await kit.booked();
+    t.clock.advance(600_001);
+    const again = await fresh(late.patient);
+    expect((await kit.pay(again, late.appointment.payment.id, 'fail')).json()).toEqual({
+      status: 'processed',
+      outcome: 'failed',
+    });
+    expect((await kit.pay(again, late.appointment.payment.id, 'succeed')).json().outcome).toBe(
+      'refunded_late',
+    );
+    // Both refunds go through (what the job does), so later tests start with none pending.
+    for (const id of [a.payment.id, late.appointment.payment.id])
+      for (const refund of await kit.refundsOf(id)) await t.services.refunds.execute(refund.id);
   });
 
   it('several expiry workers at once expire each hold exactly once', async () => {

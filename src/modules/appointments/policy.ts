@@ -82,3 +82,26 @@ export function tooLate(
   }
   return null;
 }
+
+/**
+ * What cancelling now would do, for the party asking, before they decide: whether they may, why
+ * not, how much comes back, and until when a patient's cancellation refunds in full.
+ */
+export function cancellationQuote(
+  by: 'patient' | 'doctor' | 'admin',
+  a: Starts & { status: string },
+  now: Date,
+  paidMinor: number,
+  policy: ChangePolicy,
+) {
+  const open = a.status === 'pending_payment' || a.status === 'confirmed';
+  const refusal = open ? tooLate('cancel', by, a, now, policy) : `The appointment is ${a.status}`;
+  return {
+    canCancel: refusal === null,
+    reason: refusal,
+    paidMinor,
+    refundMinor: refusal === null ? refundOnCancel(by, a, now, paidMinor, policy) : 0,
+    fullRefundUntil:
+      by === 'patient' ? new Date(policyStart(a) - policy.fullRefundHours * HOUR_MS).toISOString() : null,
+  };
+}

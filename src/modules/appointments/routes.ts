@@ -73,6 +73,21 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
     async (request) => appointments.get(requireAuth(request), request.params.id),
   );
 
+  app.get(
+    '/appointments/:id/cancellation',
+    {
+      preHandler: guard('any'),
+      schema: {
+        tags,
+        summary: 'What cancelling now would refund, and until when the full refund holds (changes nothing)',
+        security,
+        params: s.idParams,
+        response: { 200: s.cancellationQuoteSchema },
+      },
+    },
+    async (request) => appointments.cancellation(requireAuth(request), request.params.id),
+  );
+
   app.post(
     '/appointments/:id/cancel',
     {

@@ -68,6 +68,21 @@ export const appointmentSchema = z.object({
   createdAt: z.string(),
 });
 
+export const cancellationQuoteSchema = z.object({
+  canCancel: z.boolean(),
+  reason: z.string().nullable().describe('Why you can’t cancel now, when you can’t'),
+  paidMinor: z.number().int().describe('Captured so far, in minor units (paise for INR)'),
+  refundMinor: z.number().int().describe('What a cancellation now would refund, in minor units'),
+  currency: z.string(),
+  fullRefundUntil: z
+    .string()
+    .nullable()
+    .describe(
+      'Until this instant a patient’s cancellation refunds in full (null: doctors and admins always do)',
+    ),
+  lateRefundPercent: z.number().int().describe('The share refunded after that instant'),
+});
+
 export const cancelResponse = appointmentSchema.extend({
   refund: z.object({ amountMinor: z.number().int(), status: z.enum(['pending', 'none']) }),
 });

@@ -13,7 +13,7 @@ import type { PaymentService } from '../payments/service.ts';
 import { type BookingRows, type BookingSettings, createBooking } from './booking.ts';
 import { type CancelRows, createChanges } from './changes.ts';
 import { createHolds } from './holds.ts';
-import type { ChangePolicy } from './policy.ts';
+import { type ChangePolicy, cancellationQuote } from './policy.ts';
 import * as repo from './repo.ts';
 import { cursorShape } from './schemas.ts';
 import { createViews } from './views.ts';
@@ -42,6 +42,15 @@ export function createAppointmentService(deps: {
   const booking = createBooking({ ...deps, holds, views });
   const changes = createChanges({ ...deps, holds, views, policy: deps.settings });
 
+  /** The appointment if `auth` is one of its parties or an admin; 404 otherwise (never "not yours"). */
+  async function findOwn(auth: AuthContext, id: string, now = clock.now()) {
+    const a = await repo.find(db, id, now);
+    if (!a || !(auth.role === 'admin' || a.patient_id === auth.userId || a.doctor_id === auth.userId)) {
+      throw notFound('Appointment');
+    }
+    return a;
+  }
+
   const paymentsOf = async (ids: string[]) =>
     new Map((await payments.forAppointments(ids)).map((p) => [p.appointment_id, p]));
 
@@ -60,11 +69,21 @@ export function createAppointmentService(deps: {
     port: changes.port,
 
     async get(auth: AuthContext, id: string) {
-      const a = await repo.find(db, id, clock.now());
-      if (!a || !(auth.role === 'admin' || a.patient_id === auth.userId || a.doctor_id === auth.userId)) {
-        throw notFound('Appointment');
-      }
+      const a = await findOwn(auth, id);
       return views.appointment(a, (await payments.forAppointment(db, a.id)) ?? null);
+    },
+
+    /** What `POST …/cancel` would do now, for this party (nothing changes). */
+    async cancellation(auth: AuthContext, id: string) {
+      const now = clock.now();
+      const a = await findOwn(auth, id, now);
+      const payment = await payments.forAppointment(db, a.id);
+      const paid = payment?.status === 'captured' ? payment.amount_minor : 0;
+      return {
+        ...cancellationQuote(auth.role, a, now, paid, deps.settings),
+        currency: a.currency,
+        lateRefundPercent: deps.settings.lateRefundPercent,
+      };
     },
 
     async list(

@@ -10,7 +10,31 @@ import type { PaymentProvider, WebhookEvent } from './provider.ts';
 import type { Refunds } from './refunds.ts';
 import * as repo from './repo.ts';
 
-type Outcome = 'processed' | 'duplicate' | 'ignored';
+/**
+ * What an event did: `duplicate` (this event was handled before), `ignored` (nothing to do: an
+ * unknown order, a failure after a success), or what happened to the money: `captured` (the
+ * booking is confirmed), `refunded_late` (paid after the hold ended: refunded, the booking stays
+ * expired), `duplicate_capture` (a second payment of one order: refunded), `mismatch` (amount or
+ * currency differ from the order: refunded), `already_captured`, `failed`, `refund_processed`,
+ * `refund_failed`.
+ */
+export const EVENT_OUTCOMES = [
+  'duplicate',
+  'ignored',
+  'captured',
+  'refunded_late',
+  'duplicate_capture',
+  'mismatch',
+  'already_captured',
+  'failed',
+  'refund_processed',
+  'refund_failed',
+] as const;
+export type Outcome = (typeof EVENT_OUTCOMES)[number];
+
+/** The webhook's answer to the gateway: only whether it was handled. */
+export const webhookStatus = (o: Outcome): 'duplicate' | 'ignored' | 'processed' =>
+  o === 'duplicate' || o === 'ignored' ? o : 'processed';
 type Captured = Extract<WebhookEvent, { type: 'payment.captured' }>;
 
 /**
@@ -66,7 +90,7 @@ export function createPaymentEvents(deps: {
     const now = clock.now();
     await bookings.lock(tx, found.appointment_id, now);
     const payment = (await repo.lock(tx, found.id))!;
-    if (payment.provider_payment_id === event.paymentId && settled(payment)) return 'processed';
+    if (payment.provider_payment_id === event.paymentId && settled(payment)) return 'already_captured';
     if (event.amountMinor !== payment.amount_minor || event.currency !== payment.currency) {
       await refundCapture(
         tx,
@@ -76,12 +100,12 @@ export function createPaymentEvents(deps: {
         'payment.mismatch_refunded',
       );
       count('mismatch');
-      return 'processed';
+      return 'mismatch';
     }
     if (settled(payment)) {
       await refundCapture(tx, payment, event, 'second capture of one order', 'payment.duplicate_refunded');
       count('duplicate_capture');
-      return 'processed';
+      return 'duplicate_capture';
     }
     const paid = await repo.update(tx, payment.id, {
       status: 'captured',
@@ -91,10 +115,9 @@ export function createPaymentEvents(deps: {
     count('captured');
     const settlement = await bookings.settle(tx, payment.appointment_id, now);
     after.push(settlement.afterCommit);
-    if (!settlement.confirmed) {
-      await refundCapture(tx, paid, event, 'captured after the hold ended', 'payment.late_capture_refunded');
-    }
-    return 'processed';
+    if (settlement.confirmed) return 'captured';
+    await refundCapture(tx, paid, event, 'captured after the hold ended', 'payment.late_capture_refunded');
+    return 'refunded_late';
   }
 
   async function apply(tx: Db, event: WebhookEvent, after: Array<() => Promise<void>>): Promise<Outcome> {
@@ -107,7 +130,7 @@ export function createPaymentEvents(deps: {
         const payment = await repo.findByOrder(tx, event.orderId);
         if (!payment) return 'ignored';
         const locked = (await repo.lock(tx, payment.id))!;
-        if (settled(locked)) return 'processed'; // a failed attempt after a successful one changes nothing
+        if (settled(locked)) return 'ignored'; // a failed attempt after a successful one changes nothing
         await repo.update(tx, locked.id, { status: 'failed', updated_at: clock.now() });
         await audit.record(tx, SYSTEM, {
           action: 'payment.failed',
@@ -116,13 +139,15 @@ export function createPaymentEvents(deps: {
           details: { reason: event.reason },
         });
         count('failed');
-        return 'processed';
+        return 'failed';
       }
       case 'refund.processed':
-        return (await refunds.processed(tx, event.paymentId, event.refundId)) ? 'processed' : 'ignored';
+        return (await refunds.processed(tx, event.paymentId, event.refundId))
+          ? 'refund_processed'
+          : 'ignored';
       case 'refund.failed':
         return (await refunds.failed(tx, event.paymentId, event.refundId, event.reason))
-          ? 'processed'
+          ? 'refund_failed'
           : 'ignored';
     }
   }

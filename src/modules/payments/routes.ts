@@ -2,11 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
 import { idSchema, requireAuth, requireRole, unauthorized } from '../../http/index.ts';
-import type { PaymentEvents } from './events.ts';
+import { EVENT_OUTCOMES, type PaymentEvents, webhookStatus } from './events.ts';
 import type { SandboxProvider } from './sandbox.ts';
 import type { PaymentService } from './service.ts';
 
 const eventOutcome = z.object({ status: z.enum(['processed', 'duplicate', 'ignored']) });
+const sandboxOutcome = eventOutcome.extend({
+  outcome: z.enum(EVENT_OUTCOMES).describe('What the payment did (see the description)'),
+});
 
 export const paymentRoutes: FastifyPluginAsyncZod<{
   payments: PaymentService;
@@ -44,7 +47,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
         }
       })();
       if (!event) throw unauthorized('The webhook signature is not valid', 'INVALID_SIGNATURE');
-      return { status: await events.apply(event) };
+      return { status: webhookStatus(await events.apply(event)) };
     },
   );
 
@@ -85,7 +88,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
         summary: 'Development only (PAYMENT_PROVIDER=sandbox): pay or fail as the gateway would',
         security,
         params: z.strictObject({ id: idSchema, outcome: z.enum(['succeed', 'fail']) }),
-        response: { 200: eventOutcome },
+        description:
+          'Answers what happened: `captured` (the booking is confirmed), `duplicate_capture` (a second payment of one order: refunded), `refunded_late` (paid after the hold ended: refunded, the booking stays expired), `ignored` (e.g. a failure after a success), `failed`, `already_captured`, `mismatch`.',
+        response: { 200: sandboxOutcome },
       },
     },
     async (request) => {
@@ -106,7 +111,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
       // The same path a real webhook takes.
       const event = payments.provider.verifyWebhook(rawBody, headers);
       if (!event) throw new Error('sandbox produced an unverifiable event');
-      return { status: await events.apply(event) };
+      const outcome = await events.apply(event);
+      return { status: webhookStatus(outcome), outcome };
     },
   );
 };
