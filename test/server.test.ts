@@ -112,7 +112,7 @@ describe('npm start', () => {
       for (let i = 0; i < 150 && !worker.output().includes('worker started'); i++)
         await new Promise((r) => setTimeout(r, 100));
       worker.child.kill('SIGTERM');
-      expect(await worker.exit).toBe(0);
+      expect(await worker.exit, worker.output()).toBe(0);
       expect(worker.output()).toContain('worker started');
 
       server.child.kill('SIGTERM');
