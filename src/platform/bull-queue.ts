@@ -16,9 +16,13 @@ export class BullQueue implements JobQueue {
   #queue: Promise<Queue> | undefined;
   #worker: Promise<Worker> | undefined;
 
-  constructor(url: string, prefix: string) {
+  readonly #onError: (error: Error) => void;
+
+  /** `onError`: what the worker reports (an EventEmitter 'error' nobody listens to would end the process). */
+  constructor(url: string, prefix: string, onError: (error: Error) => void) {
     this.#url = url;
     this.#prefix = `${prefix}bull`;
+    this.#onError = onError;
   }
 
   /** The queue, ready (its first use waits for the connection, and fails loudly without one). */
@@ -35,6 +39,7 @@ export class BullQueue implements JobQueue {
           removeOnFail: false,
         },
       });
+      queue.on('error', this.#onError);
       await queue.waitUntilReady();
       return queue;
     });
@@ -58,17 +63,16 @@ export class BullQueue implements JobQueue {
 
   process(name: string, handler: JobHandler) {
     this.#handlers.set(name, handler);
-    this.#worker ??= import('bullmq').then(
-      ({ Worker }) =>
-        new Worker(
-          'jobs',
-          async (job) => {
-            const run = this.#handlers.get(job.name);
-            if (!run) throw new Error(`no handler for job "${job.name}"`);
-            await run(job.data, { id: job.id ?? '', attempt: job.attemptsMade + 1 });
-          },
-          { connection: this.#connect(), prefix: this.#prefix, concurrency: 8 },
-        ),
+    this.#worker ??= import('bullmq').then(({ Worker }) =>
+      new Worker(
+        'jobs',
+        async (job) => {
+          const run = this.#handlers.get(job.name);
+          if (!run) throw new Error(`no handler for job "${job.name}"`);
+          await run(job.data, { id: job.id ?? '', attempt: job.attemptsMade + 1 });
+        },
+        { connection: this.#connect(), prefix: this.#prefix, concurrency: 8 },
+      ).on('error', this.#onError),
     );
   }
 

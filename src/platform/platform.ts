@@ -86,7 +86,9 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let kv: Kv;
   try {
     kv = config.redisUrl
-      ? await createRedisKv(config.redisUrl, config.redisKeyPrefix, config.redisCommandTimeoutMs)
+      ? await createRedisKv(config.redisUrl, config.redisKeyPrefix, config.redisCommandTimeoutMs, (error) =>
+          logger.error({ err: error }, 'job queue worker error'),
+        )
       : createMemoryKv(clock);
   } catch (error) {
     await db.destroy();

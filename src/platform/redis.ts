@@ -158,11 +158,16 @@ class RedisVersions implements Versions {
   }
 }
 
-export async function createRedisKv(url: string, prefix: string, commandTimeoutMs: number): Promise<Kv> {
+export async function createRedisKv(
+  url: string,
+  prefix: string,
+  commandTimeoutMs: number,
+  onQueueError: (error: Error) => void = () => {},
+): Promise<Kv> {
   const client = connectRedis(url, { commandTimeoutMs });
   const subscriber = connectRedis(url);
   await Promise.all([client.connect(), subscriber.connect()]);
-  const queue = new BullQueue(url, prefix);
+  const queue = new BullQueue(url, prefix, onQueueError);
   return {
     mode: 'redis',
     redis: client,
