@@ -192,6 +192,42 @@ describe('verification', () => {
     expect((await list('status=pending', pending[0]!.accessToken)).statusCode).toBe(403);
   });
 
+  it('PATCH /doctors/me changes only the fields sent; only a new registration sends a verified doctor back to review', async () => {
+    const d = await createDoctor(t, admin, {
+      bio: 'Panchakarma for 12 years',
+      specializations: ['panchakarma'],
+    });
+    const patch = (payload: object) =>
+      t.inject({ method: 'PATCH', url: '/api/v1/doctors/me', headers: bearer(d.accessToken), payload });
+    const res = await patch({ feeMinor: 60000, languages: ['en'], experienceYears: 12 });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      feeMinor: 60000,
+      languages: ['en'],
+      experienceYears: 12,
+      bio: 'Panchakarma for 12 years',
+      specializations: ['panchakarma'],
+      verificationStatus: 'verified',
+    });
+    // Two PATCHes at once: each keeps the other's field (merged under the doctor's lock).
+    await Promise.all([patch({ bio: 'New bio' }), patch({ feeMinor: 70000 })]);
+    expect((await t.inject({ method: 'GET', url: `/api/v1/doctors/${d.id}` })).json()).toMatchObject({
+      bio: 'New bio',
+      feeMinor: 70000,
+    });
+    expect((await patch({ feeMinor: -1 })).statusCode).toBe(400);
+    expect((await patch({ unknown: true })).statusCode).toBe(400);
+    expect((await patch({ registrationNumber: 'NCISM-99999' })).json().verificationStatus).toBe('pending');
+    const newcomer = await signUp(t, 'doctor');
+    const none = await t.inject({
+      method: 'PATCH',
+      url: '/api/v1/doctors/me',
+      headers: bearer(newcomer.accessToken),
+      payload: { bio: 'x' },
+    });
+    expect(none.json().code).toBe('PROFILE_REQUIRED');
+  });
+
   it('changing the registration of a verified doctor sends them back to review', async () => {
     const d = await createDoctor(t, admin);
     const res = await put(d.accessToken, { ...profile, registrationNumber: 'NEW-2', council: 'STATE' });

@@ -4,16 +4,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, run, runNpm, waitForGone, waitForReady } from './helpers/process.ts';
+import { freePort, type Proc, run, runNpm, waitForGone, waitForReady } from './helpers/process.ts';
 import { createTestDatabase, REDIS_URL, uniqueName } from './helpers/services.ts';
 
 // The product as an operator runs it: real processes, real ports, signals.
 describe('npm start', () => {
   let dataDir: string;
+  /** Processes a failed test would otherwise leave running (they'd weigh on every later test). */
+  const stopLater: Proc[] = [];
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'amrutam-server-'));
   });
-  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    for (const p of stopLater) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('runs on the embedded database with nothing else, persists data, and stops cleanly on SIGTERM', {
     timeout: 90_000,
@@ -77,6 +82,7 @@ describe('npm start', () => {
         REDIS_KEY_PREFIX: `${uniqueName('srv')}:`,
       };
       const server = run('src/server.ts', [], env);
+      stopLater.push(server);
       await waitForReady(`http://127.0.0.1:${port}/readyz`, server);
       expect(server.output()).toContain('database=postgres redis=on');
       expect(server.output()).toContain('"migration":"0001_foundation","status":"Success"');
@@ -109,6 +115,7 @@ describe('npm start', () => {
       }
 
       const worker = run('src/worker.ts', [], env);
+      stopLater.push(worker);
       for (let i = 0; i < 150 && !worker.output().includes('worker started'); i++)
         await new Promise((r) => setTimeout(r, 100));
       worker.child.kill('SIGTERM');

@@ -1,7 +1,25 @@
-import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ConnectionOptions, Queue, Worker } from 'bullmq';
 import { type DeadJob, JOB_ATTEMPTS, JOB_BACKOFF_MS, type JobHandler, type JobQueue } from './kv.ts';
-import { connectRedis, disconnected } from './redis-connection.ts';
+
+/**
+ * BullMQ's connection settings from a redis:// URL. BullMQ opens and closes these connections
+ * itself: a connection handed to it stays open after close(), and closing it under BullMQ's feet
+ * made it emit an 'error' nobody listened to any more, which ended the process.
+ */
+function connectionOf(url: string): ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    db: Number(u.pathname.slice(1) || 0),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+    connectTimeout: 2000,
+    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+  };
+}
 
 /**
  * The job queue on BullMQ. BullMQ is loaded, and its connections opened, on first use: an API
@@ -11,8 +29,6 @@ export class BullQueue implements JobQueue {
   readonly #url: string;
   readonly #prefix: string;
   readonly #handlers = new Map<string, JobHandler>();
-  /** BullMQ leaves connections it was handed open; these are ours to close. */
-  readonly #connections: Redis[] = [];
   #queue: Promise<Queue> | undefined;
   #worker: Promise<Worker> | undefined;
 
@@ -100,12 +116,9 @@ export class BullQueue implements JobQueue {
     // The worker finishes the jobs it is running before it closes.
     await (await this.#worker)?.close();
     await (await this.#queue?.catch(() => undefined))?.close();
-    await Promise.all(this.#connections.map(disconnected));
   }
 
-  #connect(): Redis {
-    const redis = connectRedis(this.#url, { forBullmq: true });
-    this.#connections.push(redis);
-    return redis;
+  #connect(): ConnectionOptions {
+    return connectionOf(this.#url);
   }
 }

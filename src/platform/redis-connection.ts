@@ -4,16 +4,13 @@ import { Redis } from 'ioredis';
 /**
  * Fails fast while Redis is unreachable instead of queueing commands behind a reconnect, and (for
  * our own commands) fails a command Redis doesn't answer within `commandTimeoutMs`, so a hung Redis
- * degrades to the database instead of stalling requests. BullMQ's blocking commands get neither.
+ * degrades to the database instead of stalling requests. (BullMQ opens its own: bull-queue.ts.)
  */
-export function connectRedis(
-  url: string,
-  options: { forBullmq?: boolean; commandTimeoutMs?: number } = {},
-): Redis {
+export function connectRedis(url: string, options: { commandTimeoutMs?: number } = {}): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
-    enableOfflineQueue: Boolean(options.forBullmq),
-    maxRetriesPerRequest: options.forBullmq ? null : 1,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
     retryStrategy: (times) => Math.min(times * 200, 2000),

@@ -27,6 +27,23 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
     async (request) => doctors.upsertProfile(requireAuth(request), request.body, metaOf(request)),
   );
 
+  app.patch(
+    '/doctors/me',
+    {
+      preHandler: requireRole(['doctor'], { mfaRequiredRoles }),
+      schema: {
+        tags,
+        summary: 'Change some fields of your doctor profile (the others stay)',
+        description:
+          'Send only what changes. A verified profile goes back to review (pending) only when `registrationNumber` or `council` changes: those are what the admin checked. `feeMinor` is in paise.',
+        security: [{ bearer: [] }],
+        body: s.profilePatch,
+        response: { 200: s.doctorSchema },
+      },
+    },
+    async (request) => doctors.upsertProfile(requireAuth(request), request.body, metaOf(request), true),
+  );
+
   app.get(
     '/doctors/me',
     {

@@ -11,22 +11,35 @@ export const modeSchema = z.enum(MODES);
 const specialization = z.enum(SPECIALIZATION_SLUGS as [string, ...string[]]);
 const language = z.enum(LANGUAGES);
 
-export const profileBody = z.strictObject({
-  registrationNumber: z.string().trim().min(1).max(64).nullable().optional(),
-  council: z.enum(COUNCILS).nullable().optional(),
-  specializations: z.array(specialization).max(14).default([]),
-  languages: z.array(language).max(14).default([]),
-  feeMinor: z.number().int().min(0).max(100_000_000),
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
-    .default('INR'),
+const profileFields = {
+  registrationNumber: z.string().trim().min(1).max(64).nullable(),
+  council: z.enum(COUNCILS).nullable(),
+  specializations: z.array(specialization).max(14),
+  languages: z.array(language).max(14),
+  feeMinor: z.number().int().min(0).max(100_000_000).describe('In minor units: paise for INR (50000 = ₹500)'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
   modes: z.array(modeSchema).min(1).max(3),
-  bio: z.string().max(5000).default(''),
+  bio: z.string().max(5000),
   timezone: timezoneSchema,
-  experienceYears: z.number().int().min(0).max(80).default(0),
+  experienceYears: z.number().int().min(0).max(80),
+};
+
+/** PUT /doctors/me: the whole profile (what is left out takes its default). */
+export const profileBody = z.strictObject({
+  ...profileFields,
+  registrationNumber: profileFields.registrationNumber.optional(),
+  council: profileFields.council.optional(),
+  specializations: profileFields.specializations.default([]),
+  languages: profileFields.languages.default([]),
+  currency: profileFields.currency.default('INR'),
+  bio: profileFields.bio.default(''),
+  experienceYears: profileFields.experienceYears.default(0),
 });
 export type ProfileInput = z.infer<typeof profileBody>;
+
+/** PATCH /doctors/me: only the fields sent change. */
+export const profilePatch = z.strictObject(profileFields).partial();
+export type ProfilePatch = z.infer<typeof profilePatch>;
 
 export const doctorSchema = z.object({
   id: z.uuid(),

@@ -6,7 +6,6 @@ import {
   decodeCursor,
   encodeCursor,
   notFound,
-  page,
   type RequestMeta,
 } from '../../http/index.ts';
 import { canonicalJson } from '../../platform/canonical-json.ts';
@@ -15,7 +14,8 @@ import type { Db } from '../../platform/db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import { SPECIALIZATION_NAMES } from './reference.ts';
 import * as repo from './repo.ts';
-import type { ProfileInput, SearchQuery } from './schemas.ts';
+import { createDoctorReview, type Doctor, toDoctor } from './review.ts';
+import type { ProfileInput, ProfilePatch, SearchQuery } from './schemas.ts';
 
 export interface DoctorDeps {
   db: Db;
@@ -25,33 +25,20 @@ export interface DoctorDeps {
   changed: (doctorId: string, change: { verified: boolean }) => Promise<void>;
 }
 
-export function toDoctor(row: repo.DoctorView) {
-  return {
-    id: row.user_id,
-    name: row.name,
-    registrationNumber: row.registration_number,
-    council: row.council,
-    specializations: row.specializations,
-    languages: row.languages,
-    feeMinor: row.fee_minor,
-    currency: row.currency,
-    modes: row.modes,
-    bio: row.bio,
-    timezone: row.timezone,
-    experienceYears: row.experience_years,
-    rating: { average: Number(row.rating_avg), count: row.rating_count },
-    verificationStatus: row.verification_status,
-  };
-}
-export type Doctor = ReturnType<typeof toDoctor>;
-
-/** The profile as its doctor and admins see it: with the review's outcome. */
-export const toOwnDoctor = (row: repo.DoctorView) => ({
-  ...toDoctor(row),
-  verificationReason: row.verification_reason,
+/** A stored profile as the input that would write it again (what a PATCH merges into). */
+const profileOf = (row: repo.DoctorView): ProfileInput => ({
+  registrationNumber: row.registration_number,
+  council: row.council as ProfileInput['council'],
+  specializations: row.specializations,
+  languages: row.languages as ProfileInput['languages'],
+  feeMinor: row.fee_minor,
+  currency: row.currency,
+  modes: row.modes as ProfileInput['modes'],
+  bio: row.bio,
+  timezone: row.timezone,
+  experienceYears: row.experience_years,
 });
-
-const reviewCursor = z.object({ t: z.iso.datetime(), id: z.uuid() });
+const definedOf = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 // The keyset position, typed per sort so a crafted cursor can't reach SQL as the wrong type.
 const cursorShapes = {
@@ -104,10 +91,27 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
   return {
     assertTimeZone,
 
-    async upsertProfile(auth: AuthContext, input: ProfileInput, meta: RequestMeta): Promise<Doctor> {
-      await assertTimeZone(input.timezone);
+    /**
+     * PUT (a whole profile) or PATCH (the fields sent, merged under the doctor's lock, so two
+     * PATCHes never lose each other's fields). Only a change of registration number or council
+     * sends a verified doctor back to review: those are what the admin checked.
+     */
+    async upsertProfile(
+      auth: AuthContext,
+      given: ProfileInput | ProfilePatch,
+      meta: RequestMeta,
+      merge = false,
+    ) {
+      // Before the transaction: it asks the database (in embedded mode, one session: not inside).
+      // A PATCH without a zone keeps the stored one, which was checked when it was set.
+      if (given.timezone !== undefined) await assertTimeZone(given.timezone);
       const doctor = await db.transaction().execute(async (tx) => {
         const existing = await repo.lockDoctor(tx, auth.userId);
+        const current = merge ? await repo.findDoctor(tx, auth.userId) : undefined;
+        if (merge && !current) {
+          throw conflict('PROFILE_REQUIRED', 'Create your doctor profile first (PUT /api/v1/doctors/me)');
+        }
+        const input = (current ? { ...profileOf(current), ...definedOf(given) } : given) as ProfileInput;
         const name = (await repo.findUserName(tx, auth.userId)) ?? '';
         const registrationNumber = input.registrationNumber ?? null;
         const council = input.council ?? null;
@@ -147,34 +151,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       return doctor;
     },
 
-    /** A doctor's own profile, in any review state (404 before it is created). */
-    async own(id: string) {
-      const row = await repo.findDoctor(db, id);
-      if (!row) throw notFound('Doctor profile');
-      return toOwnDoctor(row);
-    },
-
-    /** The admins' review queue (see repo.listForReview). */
-    async reviewQueue(q: {
-      status?: 'pending' | 'verified' | 'rejected' | undefined;
-      q?: string | undefined;
-      limit: number;
-      cursor?: string | undefined;
-    }) {
-      const after = decodeCursor(q.cursor, reviewCursor);
-      const rows = await repo.listForReview(db, {
-        status: q.status,
-        q: q.q,
-        after: after ? { createdAt: new Date(after.t), id: after.id } : undefined,
-        limit: q.limit + 1,
-      });
-      return page(
-        rows,
-        q.limit,
-        (r) => ({ ...toOwnDoctor(r), email: r.email, createdAt: r.created_at.toISOString() }),
-        (r) => ({ t: r.created_at.toISOString(), id: r.user_id }),
-      );
-    },
+    ...createDoctorReview(db),
 
     /** Verified doctors for everyone; others only for themselves and admins (404 otherwise). */
     async getVisible(id: string, viewer: AuthContext | null): Promise<Doctor> {
