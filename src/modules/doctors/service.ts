@@ -25,6 +25,10 @@ export interface DoctorDeps {
   changed: (doctorId: string, change: { verified: boolean }) => Promise<void>;
 }
 
+/** Schedule, slot and PATCH changes need a profile to change. */
+const profileRequired = () =>
+  conflict('PROFILE_REQUIRED', 'Create your doctor profile first (PUT /api/v1/doctors/me)');
+
 /** A stored profile as the input that would write it again (what a PATCH merges into). */
 const profileOf = (row: repo.DoctorView): ProfileInput => ({
   registrationNumber: row.registration_number,
@@ -109,7 +113,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
         const existing = await repo.lockDoctor(tx, auth.userId);
         const current = merge ? await repo.findDoctor(tx, auth.userId) : undefined;
         if (merge && !current) {
-          throw conflict('PROFILE_REQUIRED', 'Create your doctor profile first (PUT /api/v1/doctors/me)');
+          throw profileRequired();
         }
         const input = (current ? { ...profileOf(current), ...definedOf(given) } : given) as ProfileInput;
         const name = (await repo.findUserName(tx, auth.userId)) ?? '';
@@ -163,8 +167,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
     /** Inside a caller's transaction: locks the doctor's row so profile, schedule and slot changes run one at a time. */
     async lockForChange(tx: Db, id: string) {
       const row = await repo.lockDoctor(tx, id);
-      if (!row)
-        throw conflict('PROFILE_REQUIRED', 'Create your doctor profile first (PUT /api/v1/doctors/me)');
+      if (!row) throw profileRequired();
       return { timezone: row.timezone, modes: row.modes, verified: row.verification_status === 'verified' };
     },
 
