@@ -17,7 +17,7 @@ import type { BookingPort } from '../payments/port.ts';
 import type { AppointmentParts } from './parts.ts';
 import { type ChangePolicy, refundOnCancel, tooLate, whySlotRefused } from './policy.ts';
 import * as repo from './repo.ts';
-import { RESCHEDULABLE } from './state.ts';
+import { RESCHEDULABLE, TRANSITIONS } from './state.ts';
 
 /**
  * Changes to a booked appointment: cancel, reschedule, the doctor's lifecycle steps, and
@@ -89,7 +89,7 @@ export function createChanges(deps: AppointmentParts & { policy: ChangePolicy })
     const done = await db.transaction().execute(async (tx) => {
       await keys.begin(tx, key, now);
       const locked = await lockWithSlot(tx, await loadOwn(tx, id, auth, now), now);
-      if (locked.status !== 'pending_payment' && locked.status !== 'confirmed') {
+      if (!(TRANSITIONS.cancel.from as readonly string[]).includes(locked.status)) {
         throw invalidState(locked.status, 'cancelled');
       }
       const late = tooLate('cancel', by, locked, now, policy);

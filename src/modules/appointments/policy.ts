@@ -9,6 +9,7 @@
  *   cancels or reschedules once it has started (an admin may still cancel, to settle a dispute).
  */
 import { conflict } from '../../http/index.ts';
+import { TRANSITIONS } from './state.ts';
 
 /** The slot asked for is taken; `transient` when that may change at once (not stored as the key's answer). */
 export const slotTaken = (transient: boolean) =>
@@ -94,7 +95,7 @@ export function cancellationQuote(
   paidMinor: number,
   policy: ChangePolicy,
 ) {
-  const open = a.status === 'pending_payment' || a.status === 'confirmed';
+  const open = (TRANSITIONS.cancel.from as readonly string[]).includes(a.status);
   const refusal = open ? tooLate('cancel', by, a, now, policy) : `The appointment is ${a.status}`;
   return {
     canCancel: refusal === null,

@@ -2,13 +2,25 @@ import { open, readFile, unlink } from 'node:fs/promises';
 
 /** Another live process has the embedded database open (PGlite is one process's, never two). */
 export class DataDirInUse extends Error {
-  readonly owner: { pid: number; command: string };
-  constructor(dir: string, owner: { pid: number; command: string }) {
+  constructor(dir: string, owner: Owner) {
     super(
       `the embedded database in ${dir} is open in process ${owner.pid} (${owner.command}); stop that process first`,
     );
     this.name = 'DataDirInUse';
-    this.owner = owner;
+  }
+}
+
+interface Owner {
+  pid: number;
+  command: string;
+}
+
+/** The lock's owner as written, or nobody (an empty or half-written file: its writer died). */
+async function ownerOf(file: string): Promise<Owner> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Owner;
+  } catch {
+    return { pid: 0, command: '' };
   }
 }
 
@@ -39,12 +51,7 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = JSON.parse(
-        (await readFile(file, 'utf8').catch(() => '')) || '{"pid":0,"command":""}',
-      ) as {
-        pid: number;
-        command: string;
-      };
+      const owner = await ownerOf(file);
       if (owner.pid > 0 && owner.pid !== process.pid && alive(owner.pid)) throw new DataDirInUse(dir, owner);
       await unlink(file).catch(() => {}); // left by a process that died
     }
