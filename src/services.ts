@@ -68,15 +68,16 @@ export function createServices(platform: Platform) {
     },
   });
   const feed = createSlotFeed(platform.kv, logger);
-  // Verification makes a doctor's schedule generate slots; any profile change is news to readers.
+  // Verification makes a doctor's schedule generate slots, and a new time zone moves them; any
+  // profile change is news to readers.
   let availability: AvailabilityService | undefined;
   const doctors = createDoctorService({
     db,
     clock,
     audit,
-    changed: async (doctorId, { verified }) => {
+    changed: async (doctorId, { regenerate }) => {
       await feed.changed(doctorId);
-      if (verified) await availability?.regenerate(doctorId);
+      if (regenerate) await availability?.regenerate(doctorId);
     },
   });
   // A change without slot events is a profile change (or everything): cached searches go, everywhere.

@@ -292,6 +292,70 @@ describe('weekly schedule → slots', () => {
   });
 });
 
+describe('one time zone per doctor: the profile’s', () => {
+  const patch = (who: Account, body: object) =>
+    t.inject({ method: 'PATCH', url: '/api/v1/doctors/me', headers: bearer(who.accessToken), payload: body });
+
+  it('a schedule without a zone is in the profile’s; another zone is 409 TIMEZONE_MISMATCH and changes nothing', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const doctor = await createDoctor(t, admin, { timezone: 'Asia/Kolkata' });
+    const { timezone: _, ...zoneless } = kolkataMondays;
+    const res = await putSchedule(doctor, zoneless);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().schedule.timezone).toBe('Asia/Kolkata');
+    expect((await openSlots(doctor.id))[0]!.startsAt).toBe('2026-03-02T03:30:00.000Z'); // 09:00 IST
+
+    const other = await putSchedule(doctor, { ...zoneless, timezone: 'Europe/London', horizonDays: 7 });
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ code: 'TIMEZONE_MISMATCH' });
+    expect(other.json().detail).toContain('Asia/Kolkata');
+    const stored = await t.inject({
+      method: 'GET',
+      url: '/api/v1/doctors/me/schedule',
+      headers: bearer(doctor.accessToken),
+    });
+    expect(stored.json()).toMatchObject({ timezone: 'Asia/Kolkata', horizonDays: 14 });
+  });
+
+  it('a new zone on the profile moves the schedule’s open slots to it; booked ones stay; lists say the new zone', async () => {
+    t.clock.set('2026-03-01T00:00:00Z');
+    const doctor = await createDoctor(t, admin, { timezone: 'Asia/Kolkata' });
+    expect((await putSchedule(doctor, kolkataMondays)).statusCode).toBe(200);
+    const before = await openSlots(doctor.id);
+    await setStatus(before[0]!.id, 'booked');
+
+    const moved = await patch(doctor, { timezone: 'Europe/London' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json().timezone).toBe('Europe/London');
+    const res = await t.inject({
+      method: 'GET',
+      url: `/api/v1/doctors/${doctor.id}/slots?from=2026-03-01T00:00:00Z&to=2026-03-31T00:00:00Z`,
+    });
+    expect(res.json().timezone).toBe('Europe/London');
+    // Mondays 09:00–11:00 London time (GMT until 29 March, then BST).
+    expect(res.json().items.map((s: { startsAt: string }) => s.startsAt)).toEqual([
+      '2026-03-02T09:00:00.000Z',
+      '2026-03-02T09:30:00.000Z',
+      '2026-03-02T10:00:00.000Z',
+      '2026-03-02T10:30:00.000Z',
+      '2026-03-09T09:00:00.000Z',
+      '2026-03-09T09:30:00.000Z',
+      '2026-03-09T10:00:00.000Z',
+      '2026-03-09T10:30:00.000Z',
+    ]);
+    const kept = await sql<{ status: string }>`SELECT status FROM slots WHERE id = ${before[0]!.id}`.execute(
+      t.platform.db,
+    );
+    expect(kept.rows[0]?.status).toBe('booked');
+    const schedule = await t.inject({
+      method: 'GET',
+      url: '/api/v1/doctors/me/schedule',
+      headers: bearer(doctor.accessToken),
+    });
+    expect(schedule.json().timezone).toBe('Europe/London');
+  });
+});
+
 describe('single slots', () => {
   it('follow the schedule’s rules: not inside its booking notice, not beyond its horizon (30 days without one)', async () => {
     t.clock.set('2026-03-01T00:00:00Z');

@@ -124,7 +124,7 @@ describe('schedules and bookings at the same moment', () => {
 describe('large schedules', () => {
   it('more slots than allowed → 400 SCHEDULE_TOO_LARGE; just under it → all inserted (in chunks)', async () => {
     t.clock.set('2026-03-01T00:00:00Z');
-    const doctor = await createDoctor(t, admin);
+    const doctor = await createDoctor(t, admin, { timezone: 'UTC' });
     const everyFiveMinutes = (horizonDays: number) => ({
       timezone: 'UTC',
       rules: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({

@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './idempotency.ts';
 export * from './ids.ts';
 export * from './pagination.ts';
+export * from './ranges.ts';

@@ -55,7 +55,6 @@ export const SCHEDULES: TableSpec = {
   name: 'doctor_schedules',
   columns: [
     ['doctor_id', 'uuid'],
-    ['timezone', 'text'],
     ['rules', 'jsonb'],
     ['overrides', 'jsonb'],
     ['buffer_minutes', 'integer'],
@@ -195,7 +194,6 @@ export function* scheduleRows(doctors: Doctor[], schedule: ReturnType<typeof see
   for (const doctor of doctors) {
     yield [
       doctor.id,
-      schedule.timezone,
       rules,
       overrides,
       String(schedule.bufferMinutes),

@@ -14,6 +14,7 @@ import * as slots from '../availability/slot-store.ts';
 import { createBookedHere } from './booked-here.ts';
 import type { AppointmentParts } from './parts.ts';
 import { slotTaken, whySlotRefused } from './policy.ts';
+import { partyNamesSql } from './repo.ts';
 import type { Views } from './views.ts';
 
 /**
@@ -124,7 +125,7 @@ export function createBooking(deps: AppointmentParts & { metrics: Metrics; setti
           c.fee_minor, c.currency, ${now}::timestamptz, ${now}::timestamptz
         -- The lapsed hold leaves the slot before the new appointment takes it.
         FROM claimed AS c CROSS JOIN (SELECT count(*) FROM lapsed) AS lapsed_first
-        RETURNING *),
+        RETURNING *, ${partyNamesSql('appointments')}),
       pay AS (${payments.rowSql({ payerId: auth.userId, now }, appt)}),
       answer AS (
         SELECT jsonb_build_object('appointment', to_jsonb(a), 'payment', (SELECT to_jsonb(p) FROM pay AS p))::text AS body

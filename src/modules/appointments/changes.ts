@@ -34,7 +34,7 @@ import { RESCHEDULABLE, TRANSITIONS } from './state.ts';
 export type Party = 'patient' | 'doctor' | 'admin';
 
 export interface CancelRows {
-  appointment: AppointmentRow;
+  appointment: repo.AppointmentRecord;
   payment: PaymentRow | null;
   refund: { amountMinor: number; status: 'pending' | 'none' };
 }
@@ -148,7 +148,11 @@ export function createChanges(deps: AppointmentParts & { policy: ChangePolicy })
       if (late) throw conflict('TOO_LATE', late);
       if (locked.slot_id === slotId)
         throw conflict('SAME_SLOT', 'The appointment is already on this slot; pick another one to move to');
-      const { rows } = await sql<{ slot: SlotRow | null; moved: AppointmentRow | null; lapsed: number }>`
+      const { rows } = await sql<{
+        slot: SlotRow | null;
+        moved: repo.AppointmentRecord | null;
+        lapsed: number;
+      }>`
         WITH
         target AS (${slots.targetSql({ slotId, now, mode: null, doctorId: locked.doctor_id, gate: sql`true` })}),
         claimed AS (${slots.claimSql({

@@ -22,27 +22,44 @@ const STORED = [
   'updated_at',
 ] as const;
 
+/** What an appointment is read as: its row and its parties' names (read with it, never stored on it). */
+export type AppointmentRecord = AppointmentRow & { doctor_name: string; patient_name: string };
+
+const nameOf = (row: string, party: 'doctor' | 'patient') =>
+  sql<string>`(SELECT u.name FROM users AS u WHERE u.id = ${sql.ref(`${row}.${party}_id`)})`;
+
+/** The parties' names of the appointment row called `row`, as columns doctor_name and patient_name. */
+export const partyNames = (row = 'appointments') => [
+  nameOf(row, 'doctor').as('doctor_name'),
+  nameOf(row, 'patient').as('patient_name'),
+];
+
+/** The same, for a hand-written select list or RETURNING clause. */
+export const partyNamesSql = (row: string) => sql.join(partyNames(row));
+
 /** The status a reader sees at `now`: a lapsed hold is expired even before the expiry job ran. */
 const readerStatus = (now: Date) =>
   sql<AppointmentStatus>`CASE WHEN hold_lapsed(status, hold_expires_at, ${now}::timestamptz) THEN 'expired' ELSE status END`.as(
     'status',
   );
 
-export function find(db: Db, id: string, now: Date): Promise<AppointmentRow | undefined> {
+export function find(db: Db, id: string, now: Date): Promise<AppointmentRecord | undefined> {
   return db
     .selectFrom('appointments')
     .select(STORED)
     .select(readerStatus(now))
+    .select(partyNames())
     .where('id', '=', id)
     .executeTakeFirst();
 }
 
 /** The same, locked for a change (take the slot's lock first: see changes.ts). */
-export function lock(db: Db, id: string, now: Date): Promise<AppointmentRow | undefined> {
+export function lock(db: Db, id: string, now: Date): Promise<AppointmentRecord | undefined> {
   return db
     .selectFrom('appointments')
     .select(STORED)
     .select(readerStatus(now))
+    .select(partyNames())
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
@@ -55,7 +72,7 @@ export function transition(
   name: Transition,
   now: Date,
   extra: Partial<Pick<AppointmentRow, 'cancelled_by' | 'cancel_reason'>> = {},
-): Promise<AppointmentRow | undefined> {
+): Promise<AppointmentRecord | undefined> {
   const { from, to } = TRANSITIONS[name];
   return (
     db
@@ -70,6 +87,7 @@ export function transition(
       .where('id', '=', id)
       .where('status', 'in', [...from])
       .returningAll()
+      .returning(partyNames())
       .executeTakeFirst()
   );
 }
@@ -84,7 +102,7 @@ export const moveSql = (id: string, now: Date) => sql`
     booked_starts_at = LEAST(m.booked_starts_at, m.starts_at)
   FROM claimed AS c CROSS JOIN (SELECT count(*) FROM lapsed) AS lapsed_first
   WHERE m.id = ${id}::uuid
-  RETURNING m.*`;
+  RETURNING m.*, ${partyNamesSql('m')}`;
 
 export interface ListFilter {
   patientId?: string | undefined;
@@ -97,11 +115,12 @@ export interface ListFilter {
   now: Date;
 }
 
-export function list(db: Db, f: ListFilter): Promise<AppointmentRow[]> {
+export function list(db: Db, f: ListFilter): Promise<AppointmentRecord[]> {
   let q = db
     .selectFrom('appointments')
     .select(STORED)
     .select(readerStatus(f.now))
+    .select(partyNames())
     .orderBy('starts_at')
     .orderBy('id')
     .limit(f.limit);

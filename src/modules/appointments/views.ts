@@ -1,19 +1,16 @@
 import type { Cipher } from '../../platform/crypto.ts';
-import {
-  type AppointmentRow,
-  type AppointmentStatus,
-  isoOf,
-  type PaymentRow,
-  type Wire,
-} from '../../platform/db/schema.ts';
+import { type AppointmentStatus, isoOf, type PaymentRow, type Wire } from '../../platform/db/schema.ts';
 import { type PaymentView, toPaymentView } from '../payments/service.ts';
+import type { AppointmentRecord } from './repo.ts';
 
 export interface AppointmentView {
   id: string;
   status: AppointmentStatus;
   slotId: string | null;
   doctorId: string;
+  doctorName: string;
   patientId: string;
+  patientName: string;
   startsAt: string;
   endsAt: string;
   mode: string;
@@ -47,13 +44,15 @@ export function createViews(cipher: Cipher) {
   return {
     seal: (text: string, column: SealedColumn, id: string) => cipher.encrypt(text, context(column, id)),
 
-    appointment(a: Wire<AppointmentRow>, p: Wire<PaymentRow> | null): AppointmentView {
+    appointment(a: Wire<AppointmentRecord>, p: Wire<PaymentRow> | null): AppointmentView {
       return {
         id: a.id,
         status: a.status,
         slotId: a.slot_id,
         doctorId: a.doctor_id,
+        doctorName: a.doctor_name,
         patientId: a.patient_id,
+        patientName: a.patient_name,
         startsAt: isoOf(a.starts_at),
         endsAt: isoOf(a.ends_at),
         mode: a.mode,

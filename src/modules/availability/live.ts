@@ -23,6 +23,18 @@ export const toSlotView = (s: Wire<SlotRow>): SlotView => ({
   status: s.status,
 });
 
+/** A slot as its doctor sees it: any state, where it came from, and the appointment that has it. */
+export interface OwnSlotView extends SlotView {
+  source: 'schedule' | 'manual';
+  appointmentId: string | null;
+}
+
+export const toOwnSlotView = (s: SlotRow & { appointment_id: string | null }): OwnSlotView => ({
+  ...toSlotView(s),
+  source: s.source,
+  appointmentId: s.appointment_id,
+});
+
 /** Every instance listens on this one channel; messages are `<version> {"d": doctorId, "e": events}`. */
 const CHANNEL = 'doctor-changes';
 /** A bump that failed (Redis down or hung) is retried this often until it lands. */

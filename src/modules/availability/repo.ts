@@ -8,9 +8,9 @@ export interface StoredSchedule extends Schedule {
   minNoticeMinutes: number;
 }
 
+/** Stores the schedule; its zone is the doctor's (the profile's), not stored here. */
 export async function upsertSchedule(db: Db, doctorId: string, s: StoredSchedule, now: Date): Promise<void> {
   const row = {
-    timezone: s.timezone,
     rules: JSON.stringify(s.rules),
     overrides: JSON.stringify(s.overrides),
     buffer_minutes: s.bufferMinutes,
@@ -25,11 +25,14 @@ export async function upsertSchedule(db: Db, doctorId: string, s: StoredSchedule
     .execute();
 }
 
+/** The schedule in the doctor's zone. */
 export async function findSchedule(db: Db, doctorId: string): Promise<StoredSchedule | undefined> {
   const row = await db
-    .selectFrom('doctor_schedules')
-    .selectAll()
-    .where('doctor_id', '=', doctorId)
+    .selectFrom('doctor_schedules as ds')
+    .innerJoin('doctors as d', 'd.user_id', 'ds.doctor_id')
+    .selectAll('ds')
+    .select('d.timezone')
+    .where('ds.doctor_id', '=', doctorId)
     .executeTakeFirst();
   if (!row) return undefined;
   return {
@@ -66,6 +69,33 @@ export function findSlot(db: Db, doctorId: string, id: string): Promise<SlotRow 
     .executeTakeFirst();
 }
 
+/**
+ * A doctor's slots starting in [from, to), in every state, with the appointment that has each (an
+ * unpaid hold that lapsed has none: the slot reads as open, as it is to patients).
+ */
+export async function ownSlots(
+  db: Db,
+  doctorId: string,
+  from: Date,
+  to: Date,
+  now: Date,
+): Promise<Array<SlotRow & { appointment_id: string | null }>> {
+  const { rows } = await sql<SlotRow & { appointment_id: string | null }>`
+    SELECT s.id, s.doctor_id, s.starts_at, s.ends_at, s.mode, s.source, s.held_until, s.created_at, s.updated_at,
+      CASE WHEN s.status = 'held' AND s.held_until <= ${now}::timestamptz THEN 'open' ELSE s.status END AS status,
+      a.id AS appointment_id
+    FROM slots AS s
+    LEFT JOIN LATERAL (
+      SELECT a.id FROM appointments AS a
+      WHERE a.slot_id = s.id AND a.status NOT IN ('cancelled', 'expired')
+        AND NOT hold_lapsed(a.status, a.hold_expires_at, ${now}::timestamptz)
+      ORDER BY a.created_at DESC LIMIT 1
+    ) AS a ON true
+    WHERE s.doctor_id = ${doctorId}::uuid AND s.starts_at >= ${from}::timestamptz AND s.starts_at < ${to}::timestamptz
+    ORDER BY s.starts_at`.execute(db);
+  return rows;
+}
+
 /** A slot the public may book for a while: start, and the interval it is bookable in (ms), and its JSON. */
 export interface BookableSlot {
   starts: number;
@@ -75,14 +105,14 @@ export interface BookableSlot {
   json: string;
 }
 
-/** Existence, public visibility and the zone the doctor's slots are shown in (schedule's, else profile's). */
+/** Existence, public visibility and the doctor's zone. */
 export async function publicDoctor(
   db: Db,
   doctorId: string,
 ): Promise<{ verified: boolean; zone: string } | undefined> {
   const { rows } = await sql<{ verified: boolean; zone: string }>`${preparedAs('public_doctor')}
-    SELECT d.verification_status = 'verified' AS verified, coalesce(ds.timezone, d.timezone) AS zone
-    FROM doctors AS d LEFT JOIN doctor_schedules AS ds ON ds.doctor_id = d.user_id
+    SELECT d.verification_status = 'verified' AS verified, d.timezone AS zone
+    FROM doctors AS d
     WHERE d.user_id = ${doctorId}::uuid`.execute(db);
   return rows[0];
 }

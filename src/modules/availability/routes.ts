@@ -65,6 +65,23 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
       }),
   );
 
+  app.get(
+    '/doctors/me/slots',
+    {
+      preHandler: doctorOnly,
+      schema: {
+        tags,
+        summary: 'Your slots in every state, with the appointment holding each (also before verification)',
+        description:
+          'Default range: the next 7 days; at most 31 days. A hold that lapsed unpaid reads as open.',
+        security,
+        querystring: s.slotRangeQuery,
+        response: { 200: z.object({ items: z.array(s.ownSlotSchema) }) },
+      },
+    },
+    async (request) => availability.ownSlots(requireAuth(request), request.query),
+  );
+
   app.delete(
     '/doctors/me/slots/:id',
     {

@@ -47,7 +47,11 @@ export const DEFAULT_HORIZON_DAYS = 30;
 
 export const scheduleBody = z
   .strictObject({
-    timezone: timezoneSchema,
+    timezone: timezoneSchema
+      .optional()
+      .describe(
+        'The doctor’s time zone, which is the profile’s (one zone per doctor): leave it out, or send the same. Change it with PATCH /doctors/me; the schedule’s slots then move to the new zone.',
+      ),
     rules: z.array(rule).max(100),
     overrides: z.array(override).max(400).default([]),
     bufferMinutes: z.number().int().min(0).max(240).default(0),
@@ -85,6 +89,11 @@ export const slotSchema = z.object({
   endsAt: z.string(),
   mode: z.string(),
   status: z.enum(['open', 'held', 'booked', 'blocked']),
+});
+
+export const ownSlotSchema = slotSchema.extend({
+  source: z.enum(['schedule', 'manual']).describe('Made from the weekly schedule, or added by hand'),
+  appointmentId: z.uuid().nullable().describe('The appointment that holds or booked the slot'),
 });
 
 export const newSlotsBody = z.strictObject({

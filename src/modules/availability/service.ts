@@ -6,13 +6,14 @@ import {
   notFound,
   type RequestMeta,
   SYSTEM,
+  windowOf,
 } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { ConsultationMode, SlotRow } from '../../platform/db/schema.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { DoctorService } from '../doctors/service.ts';
-import { type SlotEvent, type SlotFeed, toSlotView } from './live.ts';
+import { type SlotEvent, type SlotFeed, toOwnSlotView, toSlotView } from './live.ts';
 import { type ExistingSlot, generateSlots, type PlannedSlot, planSlots } from './plan.ts';
 import type { ReadModel } from './read-model.ts';
 import * as repo from './repo.ts';
@@ -32,8 +33,8 @@ export interface AvailabilityDeps {
   maxScheduleSlots: number;
 }
 
-const DAY_MS = 86_400_000;
-const MAX_RANGE_DAYS = 31;
+/** Slot lists: the next 7 days unless asked otherwise, at most 31. */
+const SLOT_WINDOW = { defaultDays: 7, maxDays: 31 };
 
 export function createAvailabilityService(deps: AvailabilityDeps) {
   const { db, clock, audit, doctors, feed, logger } = deps;
@@ -90,18 +91,23 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
   return {
     async putSchedule(auth: AuthContext, input: ScheduleInput, meta: RequestMeta) {
       const doctorId = auth.userId;
-      const schedule: repo.StoredSchedule = {
-        timezone: input.timezone,
-        rules: input.rules,
-        overrides: input.overrides,
-        bufferMinutes: input.bufferMinutes,
-        minNoticeMinutes: input.minNoticeMinutes,
-        horizonDays: input.horizonDays,
-      };
-      await doctors.assertTimeZone(input.timezone);
-      assertSize(schedule);
-      const { added, gone } = await db.transaction().execute(async (tx) => {
+      const { schedule, added, gone } = await db.transaction().execute(async (tx) => {
         const doctor = await doctors.lockForChange(tx, doctorId);
+        if (input.timezone !== undefined && input.timezone !== doctor.timezone) {
+          throw conflict(
+            'TIMEZONE_MISMATCH',
+            `Your schedule is kept in your profile's time zone (${doctor.timezone}); leave timezone out, or change the profile's first (PATCH /api/v1/doctors/me)`,
+          );
+        }
+        const schedule: repo.StoredSchedule = {
+          timezone: doctor.timezone,
+          rules: input.rules,
+          overrides: input.overrides,
+          bufferMinutes: input.bufferMinutes,
+          minNoticeMinutes: input.minNoticeMinutes,
+          horizonDays: input.horizonDays,
+        };
+        assertSize(schedule);
         modeNotOffered(doctor.modes, [
           ...input.rules.map((r) => r.mode),
           ...input.overrides.flatMap((o) => (o.unavailable ? [] : [o.mode])),
@@ -119,7 +125,7 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
             overrides: input.overrides.length,
           },
         });
-        return result;
+        return { schedule, ...result };
       });
       await feed.changed(doctorId, [...removed(gone), ...updated(added)]);
       return { schedule, added: added.length, removed: gone.length };
@@ -228,7 +234,10 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
       await feed.changed(auth.userId, removed(gone));
     },
 
-    /** Regenerates the doctor's slots from the stored schedule (after verification: none were made before). */
+    /**
+     * Regenerates the doctor's slots from the stored schedule: after verification (none were made
+     * before) and after the doctor's time zone changed (the schedule's hours now mean other instants).
+     */
     async regenerate(doctorId: string): Promise<void> {
       const result = await db.transaction().execute(async (tx) => {
         const doctor = await doctors.lockForChange(tx, doctorId);
@@ -246,18 +255,19 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
       range: { from?: string | undefined; to?: string | undefined },
       viewer: AuthContext | null,
     ): Promise<Buffer> {
-      const now = clock.now();
-      const from = range.from ? new Date(range.from) : now;
-      const to = range.to ? new Date(range.to) : new Date(from.getTime() + 7 * DAY_MS);
-      if (to <= from) throw new AppError(400, 'INVALID_RANGE', '`to` must be after `from`');
-      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-        throw new AppError(400, 'RANGE_TOO_LARGE', `The range may span at most ${MAX_RANGE_DAYS} days`);
-      }
+      const { from, to } = windowOf(range, clock.now(), SLOT_WINDOW);
       // The doctor and admins see an unverified doctor's slots; everyone else is told it doesn't exist.
       const hidden = viewer?.role === 'admin' || viewer?.userId === doctorId;
       const body = await deps.readModel.openSlots(doctorId, from, to, hidden);
       if (body === null) throw notFound('Doctor');
       return body;
+    },
+
+    /** The doctor's own slots in every state (also before verification), with what holds each. */
+    async ownSlots(auth: AuthContext, range: { from?: string | undefined; to?: string | undefined }) {
+      const now = clock.now();
+      const { from, to } = windowOf(range, now, SLOT_WINDOW);
+      return { items: (await repo.ownSlots(db, auth.userId, from, to, now)).map(toOwnSlotView) };
     },
   };
 }

@@ -184,9 +184,9 @@ export function searchQuery(db: Db, f: SearchFilter) {
     );
   }
   if (f.availableOn) {
-    // "Has a slot bookable now on date D" in the doctor's own zone (the schedule's, else the
-    // profile's), by the same rule a booking claims with: slot_bookable_during().
-    const zone = sql`coalesce(ds.timezone, d.timezone)`;
+    // "Has a slot bookable now on date D" in the doctor's own zone, by the same rule a booking
+    // claims with: slot_bookable_during().
+    const zone = sql`d.timezone`;
     q = q.where(sql<SqlBool>`EXISTS (
       SELECT 1 FROM slots AS s ${BOOKABLE_JOINS}
       WHERE s.doctor_id = d.user_id

@@ -21,8 +21,11 @@ export interface DoctorDeps {
   db: Db;
   clock: Clock;
   audit: AuditService;
-  /** After a commit that changed what the public sees of the doctor (`verified`: it just became verified). */
-  changed: (doctorId: string, change: { verified: boolean }) => Promise<void>;
+  /**
+   * After a commit that changed what the public sees of the doctor. `regenerate`: its slots must be
+   * made again from the schedule (it was just verified, or its time zone changed).
+   */
+  changed: (doctorId: string, change: { regenerate: boolean }) => Promise<void>;
 }
 
 /** Schedule, slot and PATCH changes need a profile to change. */
@@ -93,8 +96,6 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
   }
 
   return {
-    assertTimeZone,
-
     /**
      * PUT (a whole profile) or PATCH (the fields sent, merged under the doctor's lock, so two
      * PATCHes never lose each other's fields). Only a change of registration number or council
@@ -109,7 +110,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       // Before the transaction: it asks the database (in embedded mode, one session: not inside).
       // A PATCH without a zone keeps the stored one, which was checked when it was set.
       if (given.timezone !== undefined) await assertTimeZone(given.timezone);
-      const doctor = await db.transaction().execute(async (tx) => {
+      const { profile, moved } = await db.transaction().execute(async (tx) => {
         const existing = await repo.lockDoctor(tx, auth.userId);
         const current = merge ? await repo.findDoctor(tx, auth.userId) : undefined;
         if (merge && !current) {
@@ -149,10 +150,14 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
           entityId: auth.userId,
           details: reset ? { verification: 'reset to pending' } : {},
         });
-        return load(tx, auth.userId);
+        return {
+          profile: await load(tx, auth.userId),
+          moved: existing !== undefined && existing.timezone !== input.timezone,
+        };
       });
-      await changed(auth.userId, { verified: false });
-      return doctor;
+      // A new zone moves the schedule's hours to other instants: its slots are made again.
+      await changed(auth.userId, { regenerate: moved });
+      return profile;
     },
 
     ...createDoctorReview(db),
@@ -203,7 +208,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
         });
         return load(tx, id);
       });
-      await changed(id, { verified: input.status === 'verified' });
+      await changed(id, { regenerate: input.status === 'verified' });
       return doctor;
     },
 

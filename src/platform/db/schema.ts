@@ -87,9 +87,9 @@ export interface DoctorsTable {
   updated_at: Timestamp;
 }
 
+/** A doctor's weekly schedule; it is kept in the doctor's own zone (`doctors.timezone`). */
 export interface DoctorSchedulesTable {
   doctor_id: string;
-  timezone: string;
   rules: ColumnType<unknown, string, string>;
   overrides: ColumnType<unknown, string, string>;
   buffer_minutes: number;
