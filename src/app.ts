@@ -12,7 +12,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { createIdempotency, registerAuthentication, registerErrorHandling } from './http/index.ts';
+import {
+  createIdempotency,
+  registerAuthentication,
+  registerErrorHandling,
+  registerInputChecks,
+  useReadableMessages,
+} from './http/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
 import { appointmentRoutes } from './modules/appointments/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
@@ -66,7 +72,11 @@ export async function buildApp(platform: Platform): Promise<App> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  useReadableMessages();
   registerErrorHandling(base);
+  registerInputChecks(base);
+  // Bodies are JSON: a text/plain body is 415, not a string that fails validation as "not an object".
+  base.removeContentTypeParser('text/plain');
 
   // One cheap line per request instead of Fastify's two: fixed fields of ours (no bodies, no
   // query strings, no headers), so it skips the redaction every other log line goes through.

@@ -109,10 +109,15 @@ export function toAppError(error: unknown): AppError {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request';
     return new AppError(400, 'VALIDATION_FAILED', `The ${where} is invalid`, {
-      errors: error.validation.map((v) => ({
-        path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
-        message: v.message ?? 'is invalid',
-      })),
+      errors: error.validation.flatMap((v) => {
+        const at = [where, ...v.instancePath.split('/').filter(Boolean)];
+        // One entry per unknown field, named like every other error.
+        const unknown =
+          v.keyword === 'unrecognized_keys' ? (v.params as { keys?: string[] }).keys : undefined;
+        if (unknown)
+          return unknown.map((key) => ({ path: [...at, key].join('.'), message: v.message ?? '' }));
+        return [{ path: at.join('.'), message: v.message ?? 'is invalid' }];
+      }),
     });
   }
   if (isResponseSerializationError(error)) return new AppError(500, 'INTERNAL', 'Internal error');

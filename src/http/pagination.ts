@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 
-export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
-export const cursorSchema = z.string().max(500).optional();
+export const limitSchema = z.coerce
+  .number({ error: 'must be a whole number from 1 to 100' })
+  .int({ error: 'must be a whole number from 1 to 100' })
+  .min(1, { error: 'must be a whole number from 1 to 100' })
+  .max(100, { error: 'must be a whole number from 1 to 100' })
+  .default(20)
+  .describe('Items per page, 1–100 (default 20)');
+export const cursorSchema = z
+  .string()
+  .max(500)
+  .optional()
+  .describe('Opaque: the `nextCursor` of the previous page; leave out for the first');
 
 /** Opaque to clients: base64url JSON of the keyset position. */
 export function encodeCursor(position: unknown): string {

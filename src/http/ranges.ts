@@ -3,18 +3,19 @@ import { AppError } from './errors.ts';
 const DAY_MS = 86_400_000;
 
 /**
- * Every range in a query reads the same way: `low` must come before `high` (else 400 INVALID_RANGE
- * naming the upper bound), whatever the endpoint.
+ * Every range in a query reads the same way: `high` after `low` (or equal to it, for inclusive
+ * bounds such as fees); else 400 INVALID_RANGE naming the upper bound, whatever the endpoint.
  */
 export function assertOrdered(
   low: { name: string; value: number | Date | undefined },
   high: { name: string; value: number | Date | undefined },
-  where = 'querystring',
+  inclusive = false,
 ): void {
   if (low.value === undefined || high.value === undefined) return;
-  if (high.value <= low.value) {
-    throw new AppError(400, 'INVALID_RANGE', `\`${high.name}\` must be after \`${low.name}\``, {
-      errors: [{ path: `${where}.${high.name}`, message: `must be after ${low.name}` }],
+  if (high.value < low.value || (!inclusive && high.value <= low.value)) {
+    const rule = `must be ${inclusive ? 'at least' : 'after'} ${low.name}`;
+    throw new AppError(400, 'INVALID_RANGE', `\`${high.name}\` ${rule}`, {
+      errors: [{ path: `querystring.${high.name}`, message: rule }],
     });
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cursorSchema, idSchema, limitSchema } from '../../http/index.ts';
+import { cursorSchema, idSchema, instantSchema, limitSchema } from '../../http/index.ts';
 import { modeSchema } from '../doctors/schemas.ts';
 
 const statuses = [
@@ -29,8 +29,8 @@ export const idempotencyHeaders = z.object({
 
 export const listQuery = z.strictObject({
   status: z.enum(statuses).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instantSchema.optional().describe('Appointments starting at or after this instant'),
+  to: instantSchema.optional().describe('…and before this one'),
   limit: limitSchema,
   cursor: cursorSchema,
 });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type AuthContext, decodeCursor, notFound, page } from '../../http/index.ts';
+import { type AuthContext, assertOrdered, decodeCursor, notFound, page } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Cipher } from '../../platform/crypto.ts';
 import type { Db } from '../../platform/db/index.ts';
@@ -97,12 +97,15 @@ export function createAppointmentService(deps: {
       },
     ) {
       const after = decodeCursor(q.cursor, cursorShape);
+      const from = q.from ? new Date(q.from) : undefined;
+      const to = q.to ? new Date(q.to) : undefined;
+      assertOrdered({ name: 'from', value: from }, { name: 'to', value: to });
       const found = await repo.list(db, {
         patientId: auth.role === 'patient' ? auth.userId : undefined,
         doctorId: auth.role === 'doctor' ? auth.userId : undefined,
         status: q.status,
-        from: q.from ? new Date(q.from) : undefined,
-        to: q.to ? new Date(q.to) : undefined,
+        from,
+        to,
         after: after ? { startsAt: new Date(after.t), id: after.id } : undefined,
         limit: q.limit + 1,
         now: clock.now(),

@@ -1,7 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { cursorSchema, decodeCursor, idSchema, limitSchema, page, requireRole } from '../../http/index.ts';
+import {
+  assertOrdered,
+  cursorSchema,
+  decodeCursor,
+  idSchema,
+  instantSchema,
+  limitSchema,
+  page,
+  requireRole,
+} from '../../http/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditService } from './service.ts';
 
@@ -10,8 +19,8 @@ const listQuery = z.strictObject({
   entity: z.string().max(100).optional(),
   entityId: z.string().max(100).optional(),
   actorId: idSchema.optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instantSchema.optional().describe('Records at or after this instant'),
+  to: instantSchema.optional().describe('…and before this one'),
   limit: limitSchema,
   cursor: cursorSchema,
 });
@@ -78,13 +87,16 @@ export const auditRoutes: FastifyPluginAsyncZod<{
     async (request) => {
       const q = request.query;
       const after = decodeCursor(q.cursor, cursorShape);
+      const from = q.from ? new Date(q.from) : undefined;
+      const to = q.to ? new Date(q.to) : undefined;
+      assertOrdered({ name: 'from', value: from }, { name: 'to', value: to });
       const rows = await audit.list({
         action: q.action,
         entity: q.entity,
         entityId: q.entityId,
         actorId: q.actorId,
-        from: q.from ? new Date(q.from) : undefined,
-        to: q.to ? new Date(q.to) : undefined,
+        from,
+        to,
         limit: q.limit + 1,
         before: after ? { occurredAt: new Date(after.t), id: after.id } : undefined,
       });

@@ -15,7 +15,7 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
   const doctorOnly = requireRole(['doctor'], { mfaRequiredRoles });
   const security = [{ bearer: [] }];
   const scheduleResponse = z.object({
-    schedule: s.scheduleBody,
+    schedule: s.scheduleSchema,
     added: z.number().int(),
     removed: z.number().int(),
   });
@@ -42,7 +42,7 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
     '/doctors/me/schedule',
     {
       preHandler: doctorOnly,
-      schema: { tags, summary: 'Your schedule', security, response: { 200: s.scheduleBody } },
+      schema: { tags, summary: 'Your schedule', security, response: { 200: s.scheduleSchema } },
     },
     async (request) => availability.getSchedule(requireAuth(request)),
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateSchema, instantSchema } from '../../http/index.ts';
 import { modeSchema, timezoneSchema } from '../doctors/schemas.ts';
 import { minutesOf } from './timezone.ts';
 
@@ -14,10 +15,40 @@ const rule = z.strictObject({
   weekday: z.number().int().min(1).max(7).describe('ISO weekday: Monday = 1 … Sunday = 7'),
   ...window,
 });
-const override = z.union([
-  z.strictObject({ date: z.iso.date(), unavailable: z.literal(true) }),
-  z.strictObject({ date: z.iso.date(), unavailable: z.literal(false).optional(), ...window }),
+/** A day off, or other hours: what the planner takes (plan.ts's Override). */
+const overrideView = z.union([
+  z.object({ date: dateSchema, unavailable: z.literal(true) }),
+  z.object({ date: dateSchema, unavailable: z.literal(false).optional(), ...window }),
 ]);
+const HOURS = ['start', 'end', 'slotMinutes', 'mode'] as const;
+/**
+ * The same as input: one shape, so a missing or extra field is named (a union could only say that
+ * neither shape matched).
+ */
+const override = z
+  .strictObject({
+    date: dateSchema.describe('A date in the doctor’s time zone'),
+    unavailable: z.boolean().optional().describe('true: a day off (then no hours)'),
+    start: time.optional(),
+    end: endTime.optional(),
+    slotMinutes: window.slotMinutes.optional(),
+    mode: modeSchema.optional(),
+  })
+  .superRefine((o, ctx) => {
+    for (const field of HOURS) {
+      const message = o.unavailable
+        ? o[field] !== undefined && 'must be left out on a day off (unavailable: true)'
+        : o[field] === undefined && 'is required unless unavailable is true';
+      // continue: false — nothing after this (the transform, the schedule's own checks) may run on it.
+      if (message) ctx.addIssue({ code: 'custom', path: [field], message, continue: false });
+    }
+  })
+  .transform(
+    (o): z.infer<typeof overrideView> =>
+      o.unavailable
+        ? { date: o.date, unavailable: true }
+        : { date: o.date, start: o.start!, end: o.end!, slotMinutes: o.slotMinutes!, mode: o.mode! },
+  );
 
 type Windowed = { start: string; end: string; slotMinutes: number };
 
@@ -83,6 +114,16 @@ export const scheduleBody = z
   });
 export type ScheduleInput = z.infer<typeof scheduleBody>;
 
+/** A stored schedule as answered (in the doctor's zone, every default filled in). */
+export const scheduleSchema = z.object({
+  timezone: z.string(),
+  rules: z.array(rule),
+  overrides: z.array(overrideView),
+  bufferMinutes: z.number().int(),
+  minNoticeMinutes: z.number().int(),
+  horizonDays: z.number().int(),
+});
+
 export const slotSchema = z.object({
   id: z.uuid(),
   startsAt: z.string(),
@@ -100,8 +141,8 @@ export const newSlotsBody = z.strictObject({
   slots: z
     .array(
       z.strictObject({
-        startsAt: z.iso.datetime({ offset: true }),
-        endsAt: z.iso.datetime({ offset: true }),
+        startsAt: instantSchema,
+        endsAt: instantSchema,
         mode: modeSchema,
       }),
     )
@@ -110,6 +151,8 @@ export const newSlotsBody = z.strictObject({
 });
 
 export const slotRangeQuery = z.strictObject({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instantSchema.optional().describe('Slots starting at or after this instant (default: now)'),
+  to: instantSchema
+    .optional()
+    .describe('…and before this one (default: 7 days after `from`; at most 31 days)'),
 });

@@ -42,3 +42,6 @@ export const LANGUAGES = [
 export const COUNCILS = ['NCISM', 'CCIM', 'STATE'] as const;
 
 export const MODES = ['video', 'audio', 'chat'] as const;
+
+/** Currencies fees may be in (ISO 4217). Payments settle in INR today. */
+export const CURRENCIES = ['INR'] as const;

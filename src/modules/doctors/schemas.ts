@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { cursorSchema, limitSchema } from '../../http/index.ts';
+import { cursorSchema, dateSchema, limitSchema } from '../../http/index.ts';
 import { isValidTimeZone } from '../availability/timezone.ts';
-import { COUNCILS, LANGUAGES, MODES, SPECIALIZATION_SLUGS } from './reference.ts';
+import { COUNCILS, CURRENCIES, LANGUAGES, MODES, SPECIALIZATION_SLUGS } from './reference.ts';
 
 export const timezoneSchema = z
   .string()
@@ -16,8 +16,13 @@ const profileFields = {
   council: z.enum(COUNCILS).nullable(),
   specializations: z.array(specialization).max(14),
   languages: z.array(language).max(14),
-  feeMinor: z.number().int().min(0).max(100_000_000).describe('In minor units: paise for INR (50000 = ₹500)'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
+  feeMinor: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000_000)
+    .describe('Consultation fee in minor units: paise for INR (₹500 = 50000); 0 is free'),
+  currency: z.enum(CURRENCIES).describe('ISO 4217; the product takes INR today'),
   modes: z.array(modeSchema).min(1).max(3),
   bio: z.string().max(5000),
   timezone: timezoneSchema,
@@ -93,16 +98,26 @@ export const verifyBody = z
     path: ['reason'],
   });
 
+const FEE_RULE = 'must be a whole number of paise, 0 or more (₹500 = 50000)';
+const feeFilter = z.coerce
+  .number({ error: FEE_RULE })
+  .int({ error: FEE_RULE })
+  .min(0, { error: FEE_RULE })
+  .max(2_147_483_647)
+  .optional();
+
 export const searchQuery = z.strictObject({
   specialization: specialization.optional(),
   language: language.optional(),
   mode: modeSchema.optional(),
-  minFee: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
-  maxFee: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+  minFee: feeFilter.describe('Lowest fee, in paise (₹500 = 50000)'),
+  maxFee: feeFilter.describe('Highest fee, in paise (₹500 = 50000)'),
   q: z.string().trim().min(1).max(100).optional(),
-  availableOn: z.iso.date().optional(),
+  availableOn: dateSchema
+    .optional()
+    .describe('A date (`YYYY-MM-DD`) in the doctor’s time zone with at least one slot bookable now'),
   sort: z.enum(['relevance', 'rating', 'fee']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(500).optional(),
+  limit: limitSchema,
+  cursor: cursorSchema,
 });
 export type SearchQuery = z.infer<typeof searchQuery>;

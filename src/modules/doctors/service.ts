@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   AppError,
   type AuthContext,
+  assertOrdered,
   conflict,
   decodeCursor,
   encodeCursor,
@@ -39,7 +40,7 @@ const profileOf = (row: repo.DoctorView): ProfileInput => ({
   specializations: row.specializations,
   languages: row.languages as ProfileInput['languages'],
   feeMinor: row.fee_minor,
-  currency: row.currency,
+  currency: row.currency as ProfileInput['currency'],
   modes: row.modes as ProfileInput['modes'],
   bio: row.bio,
   timezone: row.timezone,
@@ -247,11 +248,8 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
     },
 
     async search(query: SearchQuery): Promise<{ items: Doctor[]; nextCursor: string | null }> {
-      if (query.minFee !== undefined && query.maxFee !== undefined && query.minFee > query.maxFee) {
-        throw new AppError(400, 'VALIDATION_FAILED', 'minFee is greater than maxFee', {
-          errors: [{ path: 'querystring.minFee', message: 'must not exceed maxFee' }],
-        });
-      }
+      // Inclusive bounds: minFee = maxFee asks for one fee.
+      assertOrdered({ name: 'minFee', value: query.minFee }, { name: 'maxFee', value: query.maxFee }, true);
       const sort = query.sort ?? (query.q ? 'relevance' : 'rating');
       const after = decodeCursor(query.cursor, cursorShapes[sort]);
       const rows = await repo.searchDoctors(db, {
