@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import {
   createIdempotency,
@@ -19,10 +12,12 @@ import {
   registerInputChecks,
   useReadableMessages,
 } from './http/index.ts';
+import { registerApiDocs } from './http/openapi/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
 import { appointmentRoutes } from './modules/appointments/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
+import { availabilityAsyncApi } from './modules/availability/asyncapi.ts';
 import { availabilityRoutes } from './modules/availability/routes.ts';
 import { availabilitySocket } from './modules/availability/socket.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
@@ -98,6 +93,14 @@ export async function buildApp(platform: Platform): Promise<App> {
       { method: request.method, route, status: String(status) },
       reply.elapsedTime / 1000,
     );
+    if (reply.problemCode) {
+      platform.metrics.httpProblems.inc({
+        method: request.method,
+        route,
+        status: String(status),
+        code: reply.problemCode,
+      });
+    }
     if (accessLog.isLevelEnabled('info')) {
       accessLog.info(
         { requestId: request.id, method: request.method, route, status, ms: Math.round(reply.elapsedTime) },
@@ -140,19 +143,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     await services.feed.close();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Amrutam API',
-        version: '1.0.0',
-        description: 'Telemedicine backend for Ayurveda consultations',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/api-docs' });
+  await registerApiDocs(base, () => availabilityAsyncApi('1.0.0'));
   await app.register(websocket, {
     options: { maxPayload: 4096 },
     // Tell live clients we are going away (1001) so they reconnect to another instance.
@@ -160,9 +151,6 @@ export async function buildApp(platform: Platform): Promise<App> {
       for (const client of base.websocketServer.clients) client.close(1001, 'server shutting down');
     },
   });
-  app.get('/api-docs/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
-    app.swagger(),
-  );
 
   await app.register(healthRoutes, { platform, isDraining: () => draining });
   await app.register(

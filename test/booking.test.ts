@@ -359,7 +359,7 @@ describe('idempotency keys', () => {
       await t.services.idempotencyStore.save(
         tx,
         { userId: p!.id, key, fingerprints },
-        { status: 409, kind: 'problem', body: '{"code":"FIRST"}' },
+        { status: 409, kind: 'problem', body: '{"code":"SLOT_UNAVAILABLE","detail":"first"}' },
         t.clock.now(),
       );
       booking = book(p!.accessToken, body, key);
@@ -368,7 +368,7 @@ describe('idempotency keys', () => {
     const res = await booking!;
     expect(res.statusCode).toBe(409);
     expect(res.headers['idempotent-replayed']).toBe('true');
-    expect(res.json()).toEqual({ code: 'FIRST' });
+    expect(res.json()).toEqual({ code: 'SLOT_UNAVAILABLE', detail: 'first' });
     expect(await slotStatus(slots[0]!.id)).toBe('open');
     const made = await t.platform.db
       .selectFrom('appointments')

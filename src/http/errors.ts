@@ -66,7 +66,15 @@ export function problemOf(error: AppError, requestId: string): Problem {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The problem code this reply answers with (for the http_problems_total metric). */
+    problemCode: string | null;
+  }
+}
+
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  reply.problemCode = error.code;
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   return reply.status(error.status).type('application/problem+json').send(problemOf(error, reply.request.id));
@@ -150,6 +158,7 @@ export function toAppError(error: unknown): AppError {
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
+  app.decorateReply('problemCode', null);
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) request.log.error({ err: error }, 'request failed');

@@ -75,7 +75,10 @@ export function createIdempotency(store: IdempotencyStore, clock: Clock, cipher:
   function send(reply: FastifyReply, answer: StoredAnswer, render: Render, replayed: boolean) {
     if (replayed) reply.header('idempotent-replayed', 'true');
     reply.status(answer.status);
-    if (answer.kind === 'problem') return reply.type('application/problem+json').send(answer.body);
+    if (answer.kind === 'problem') {
+      reply.problemCode = (JSON.parse(answer.body) as { code: string }).code;
+      return reply.type('application/problem+json').send(answer.body);
+    }
     // Rendered the same way the first time and on every replay; sent as is (no second validation pass).
     return reply.type('application/json').send(JSON.stringify(render(JSON.parse(answer.body) as never)));
   }

@@ -47,3 +47,14 @@ export function page<Row, Item>(
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null,
   };
 }
+
+/** A page of a list, as every list answers. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ examples: [null] })
+      .describe('Pass as `?cursor=` for the next page; null: this is the last'),
+  });

@@ -13,6 +13,12 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers: [registry],
     }),
+    httpProblems: new Counter({
+      name: 'http_problems_total',
+      help: 'Error answers (problem+json) by method, route template, status and problem code',
+      labelNames: ['method', 'route', 'status', 'code'] as const,
+      registers: [registry],
+    }),
     authEvents: new Counter({
       name: 'auth_events_total',
       help: 'Authentication outcomes',

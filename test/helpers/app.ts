@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/platform/clock.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPlatform, type Platform } from '../../src/platform/platform.ts';
 import type { Services } from '../../src/services.ts';
+import { undocumentedAnswers } from './documented.ts';
 import { createTestDatabase, REDIS_URL, uniqueName } from './services.ts';
 
 export interface TestApp {
@@ -81,10 +82,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     startDraining,
     inject: (o) => app.inject(o),
     async close() {
+      // Whatever this app answered must be in its OpenAPI document (see documented.ts).
+      const undocumented = await undocumentedAnswers(app, platform.metrics);
       await app.close();
       await platform.close();
       await database?.drop();
       if (!options.shareWith) await rm(dataDir, { recursive: true, force: true });
+      if (undocumented.length > 0) {
+        throw new Error(`Answers the OpenAPI document does not declare:\n${undocumented.join('\n')}`);
+      }
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { type Idempotency, metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import { type Idempotency, metaOf, pageOf, requireAuth, requireRole } from '../../http/index.ts';
 import * as s from './schemas.ts';
 import type { AppointmentService } from './service.ts';
 
@@ -27,6 +26,19 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
         summary: 'Book a slot (Idempotency-Key required)',
         description: `Holds the slot and creates the appointment (\`pending_payment\`, or \`confirmed\` when the fee is 0) with its payment, in one statement. Then pay: \`POST /payments/{payment.id}/checkout\`. Losers of a race get 409 SLOT_UNAVAILABLE at once; too many unpaid holds → 409 TOO_MANY_HOLDS. ${keyed}`,
         security,
+        'x-problems': {
+          400: ['MODE_MISMATCH'],
+          404: ['NOT_FOUND'],
+          409: [
+            'SLOT_UNAVAILABLE',
+            'SLOT_TOO_SOON',
+            'SLOT_IN_PAST',
+            'TOO_MANY_HOLDS',
+            'TOO_MANY_BOOKINGS',
+            'HOLD_COOLDOWN',
+            'PATIENT_CONFLICT',
+          ],
+        },
         headers: s.idempotencyHeaders,
         body: s.bookBody,
         response: { 201: s.appointmentSchema },
@@ -48,11 +60,11 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Your appointments (admins: all), by start time',
+        description: 'A patient sees theirs, a doctor theirs, an admin everyone’s; each names both parties.',
         security,
+        'x-problems': { 400: ['INVALID_RANGE'] },
         querystring: s.listQuery,
-        response: {
-          200: z.object({ items: z.array(s.appointmentSchema), nextCursor: z.string().nullable() }),
-        },
+        response: { 200: pageOf(s.appointmentSchema) },
       },
     },
     async (request) => appointments.list(requireAuth(request), request.query),
@@ -97,6 +109,7 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
         summary: 'Cancel (patient, the doctor or an admin; Idempotency-Key required)',
         description: `Refunds per policy: a patient ≥ 24 h before the start gets everything back, later nothing (configurable); doctors and admins always refund in full. The start is the earlier of the booked and the current one. Not after the start (admins excepted): 409 TOO_LATE. ${keyed}`,
         security,
+        'x-problems': { 409: ['INVALID_STATE', 'TOO_LATE', 'CONCURRENT_UPDATE'] },
         headers: s.idempotencyHeaders,
         params: s.idParams,
         body: s.cancelBody,
@@ -128,6 +141,19 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
         summary: 'Move to another open slot of the same doctor (Idempotency-Key required)',
         description: `Atomic: the old slot reopens and the new one is taken, or nothing changes. Until the reschedule cut-off (default 24 h before the start): 409 TOO_LATE after it. ${keyed}`,
         security,
+        'x-problems': {
+          400: ['DIFFERENT_DOCTOR'],
+          409: [
+            'INVALID_STATE',
+            'TOO_LATE',
+            'SAME_SLOT',
+            'SLOT_UNAVAILABLE',
+            'SLOT_TOO_SOON',
+            'SLOT_IN_PAST',
+            'PATIENT_CONFLICT',
+            'CONCURRENT_UPDATE',
+          ],
+        },
         headers: s.idempotencyHeaders,
         params: s.idParams,
         body: s.rescheduleBody,
@@ -159,7 +185,14 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       `/appointments/:id/${path}`,
       {
         preHandler: guard(['doctor', 'admin']),
-        schema: { tags, summary, security, params: s.idParams, response: { 200: s.appointmentSchema } },
+        schema: {
+          tags,
+          summary,
+          security,
+          'x-problems': { 409: ['INVALID_STATE', 'TOO_EARLY'] },
+          params: s.idParams,
+          response: { 200: s.appointmentSchema },
+        },
       },
       async (request) => appointments.advance(requireAuth(request), request.params.id, step, metaOf(request)),
     );

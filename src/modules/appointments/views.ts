@@ -1,5 +1,11 @@
 import type { Cipher } from '../../platform/crypto.ts';
-import { type AppointmentStatus, isoOf, type PaymentRow, type Wire } from '../../platform/db/schema.ts';
+import {
+  type AppointmentStatus,
+  type ConsultationMode,
+  isoOf,
+  type PaymentRow,
+  type Wire,
+} from '../../platform/db/schema.ts';
 import { type PaymentView, toPaymentView } from '../payments/service.ts';
 import type { AppointmentRecord } from './repo.ts';
 
@@ -13,12 +19,12 @@ export interface AppointmentView {
   patientName: string;
   startsAt: string;
   endsAt: string;
-  mode: string;
+  mode: ConsultationMode;
   reason: string | null;
   holdExpiresAt: string | null;
   feeMinor: number;
   currency: string;
-  cancelledBy: string | null;
+  cancelledBy: 'patient' | 'doctor' | 'admin' | null;
   cancelReason: string | null;
   payment: PaymentView | null;
   createdAt: string;

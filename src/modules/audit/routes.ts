@@ -6,48 +6,91 @@ import {
   cursorSchema,
   decodeCursor,
   idSchema,
-  instantSchema,
+  instantOf,
   limitSchema,
   page,
+  pageOf,
   requireRole,
+  utcSchema,
 } from '../../http/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditService } from './service.ts';
 
 const listQuery = z.strictObject({
-  action: z.string().max(100).optional(),
+  action: z.string().max(100).optional().describe('e.g. appointment.booked'),
   entity: z.string().max(100).optional(),
   entityId: z.string().max(100).optional(),
   actorId: idSchema.optional(),
-  from: instantSchema.optional().describe('Records at or after this instant'),
-  to: instantSchema.optional().describe('…and before this one'),
+  from: instantOf('Records at or after this instant').optional(),
+  to: instantOf('…and before this one').optional(),
   limit: limitSchema,
   cursor: cursorSchema,
 });
 
-const auditItem = z.object({
-  id: z.uuid(),
-  seq: z.number().int().nullable(),
-  occurredAt: z.string(),
-  actorId: z.string().nullable(),
-  actorRole: z.string().nullable(),
-  action: z.string(),
-  entity: z.string(),
-  entityId: z.string().nullable(),
-  requestId: z.string().nullable(),
-  ip: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  hash: z.string().nullable(),
-});
+const auditItem = z
+  .object({
+    id: z.uuid(),
+    seq: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ examples: [1041] })
+      .describe('Place in the chain; null until sealed'),
+    occurredAt: utcSchema,
+    actorId: z
+      .string()
+      .nullable()
+      .meta({ examples: ['3f2b8c64-5d1e-4c7a-9b0e-2a6d4f8e1c35'] }),
+    actorRole: z
+      .string()
+      .nullable()
+      .meta({ examples: ['patient'] }),
+    action: z.string().meta({ examples: ['appointment.booked'] }),
+    entity: z.string().meta({ examples: ['appointment'] }),
+    entityId: z
+      .string()
+      .nullable()
+      .meta({ examples: ['7c9e6679-7425-40de-944b-e07fc1f90ae7'] }),
+    requestId: z
+      .string()
+      .nullable()
+      .meta({ examples: ['5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77'] }),
+    ip: z
+      .string()
+      .nullable()
+      .meta({ examples: ['203.0.113.7'] }),
+    details: z.record(z.string(), z.unknown()).meta({ examples: [{ status: 'pending_payment' }] }),
+    hash: z
+      .string()
+      .nullable()
+      .meta({ examples: ['9f2c…'] })
+      .describe('SHA-256 of the row and the previous hash'),
+  })
+  .meta({ id: 'AuditRecord' });
 
-const verifyResponse = z.object({
-  ok: z.boolean(),
-  checked: z.number().int(),
-  unsealed: z.number().int(),
-  firstBadSeq: z.number().int().nullable(),
-  reason: z.string().nullable(),
-  checkpoint: z.object({ seq: z.number().int(), at: z.string() }).nullable(),
-});
+const verifyResponse = z
+  .object({
+    ok: z.boolean(),
+    checked: z
+      .number()
+      .int()
+      .meta({ examples: [1041] }),
+    unsealed: z
+      .number()
+      .int()
+      .meta({ examples: [0] }),
+    firstBadSeq: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ examples: [null] }),
+    reason: z
+      .string()
+      .nullable()
+      .meta({ examples: [null] }),
+    checkpoint: z.object({ seq: z.number().int(), at: utcSchema }).nullable(),
+  })
+  .meta({ id: 'AuditVerification' });
 
 const cursorShape = z.object({ t: z.iso.datetime(), id: z.uuid() });
 
@@ -81,7 +124,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{
         ...common,
         summary: 'Audit trail, newest first',
         querystring: listQuery,
-        response: { 200: z.object({ items: z.array(auditItem), nextCursor: z.string().nullable() }) },
+        'x-problems': { 400: ['INVALID_RANGE'] },
+        response: { 200: pageOf(auditItem) },
       },
     },
     async (request) => {

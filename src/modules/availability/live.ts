@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { isoOf, type SlotRow, type Wire } from '../../platform/db/schema.ts';
+import { type ConsultationMode, isoOf, type SlotRow, type Wire } from '../../platform/db/schema.ts';
 import type { Kv } from '../../platform/kv.ts';
 
 export interface SlotView {
   id: string;
   startsAt: string;
   endsAt: string;
-  mode: string;
+  mode: ConsultationMode;
   status: 'open' | 'held' | 'booked' | 'blocked';
 }
 

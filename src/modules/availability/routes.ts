@@ -14,11 +14,14 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
   const tags = ['availability'];
   const doctorOnly = requireRole(['doctor'], { mfaRequiredRoles });
   const security = [{ bearer: [] }];
-  const scheduleResponse = z.object({
-    schedule: s.scheduleSchema,
-    added: z.number().int(),
-    removed: z.number().int(),
-  });
+  const scheduleResponse = z
+    .object({
+      schedule: s.scheduleSchema,
+      added: z.number().int().describe('Slots made'),
+      removed: z.number().int().describe('Open slots the schedule no longer wants'),
+    })
+    .meta({ id: 'ScheduleResult' });
+  const noContent = z.undefined().describe('Done');
 
   app.put(
     '/doctors/me/schedule',
@@ -31,6 +34,10 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
         description:
           'Rules repeat weekly in `timezone` (weekday 1 = Monday). A date listed in `overrides` uses only its overrides: `{date, unavailable: true}` for a day off, or windows for other hours. Held, booked, blocked and manually added slots are never touched. Slots are generated once the doctor is verified; a schedule that would make more slots than allowed is 400 SCHEDULE_TOO_LARGE.',
         security,
+        'x-problems': {
+          400: ['SCHEDULE_TOO_LARGE', 'MODE_NOT_OFFERED'],
+          409: ['PROFILE_REQUIRED', 'TIMEZONE_MISMATCH'],
+        },
         body: s.scheduleBody,
         response: { 200: scheduleResponse },
       },
@@ -42,7 +49,13 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
     '/doctors/me/schedule',
     {
       preHandler: doctorOnly,
-      schema: { tags, summary: 'Your schedule', security, response: { 200: s.scheduleSchema } },
+      schema: {
+        tags,
+        summary: 'Your schedule',
+        security,
+        'x-problems': { 404: ['NOT_FOUND'] },
+        response: { 200: s.scheduleSchema },
+      },
     },
     async (request) => availability.getSchedule(requireAuth(request)),
   );
@@ -54,7 +67,13 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Add single slots (all or nothing)',
+        description:
+          'Each slot lasts 5–240 minutes, starts after your booking notice and within your schedule’s horizon (30 days without a schedule), and overlaps none of yours.',
         security,
+        'x-problems': {
+          400: ['SLOT_IN_PAST', 'SLOT_TOO_SOON', 'SLOT_BEYOND_HORIZON', 'MODE_NOT_OFFERED'],
+          409: ['PROFILE_REQUIRED', 'SLOT_OVERLAP'],
+        },
         body: s.newSlotsBody,
         response: { 201: z.object({ items: z.array(s.slotSchema) }) },
       },
@@ -75,6 +94,7 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
         description:
           'Default range: the next 7 days; at most 31 days. A hold that lapsed unpaid reads as open.',
         security,
+        'x-problems': { 400: ['INVALID_RANGE', 'RANGE_TOO_LARGE'] },
         querystring: s.slotRangeQuery,
         response: { 200: z.object({ items: z.array(s.ownSlotSchema) }) },
       },
@@ -86,7 +106,14 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
     '/doctors/me/slots/:id',
     {
       preHandler: doctorOnly,
-      schema: { tags, summary: 'Remove an open slot', security, params: z.strictObject({ id: idSchema }) },
+      schema: {
+        tags,
+        summary: 'Remove an open slot',
+        security,
+        'x-problems': { 409: ['SLOT_NOT_OPEN', 'PROFILE_REQUIRED'] },
+        params: z.strictObject({ id: idSchema }),
+        response: { 204: noContent },
+      },
     },
     async (request, reply) => {
       await availability.deleteSlot(requireAuth(request), request.params.id, metaOf(request));
@@ -102,10 +129,20 @@ export const availabilityRoutes: FastifyPluginAsyncZod<{
         summary: 'Open, bookable slots of a verified doctor',
         description:
           'Default range: the next 7 days; at most 31 days. Times are UTC instants (ISO 8601); `timezone` is the doctor’s.',
+        'x-problems': { 400: ['INVALID_RANGE', 'RANGE_TOO_LARGE'] },
         params: z.strictObject({ id: idSchema }),
         querystring: s.slotRangeQuery,
         response: {
-          200: z.object({ doctorId: z.uuid(), timezone: z.string(), items: z.array(s.slotSchema) }),
+          200: z
+            .object({
+              doctorId: z.uuid(),
+              timezone: z
+                .string()
+                .meta({ examples: ['Asia/Kolkata'] })
+                .describe('The doctor’s time zone'),
+              items: z.array(s.slotSchema),
+            })
+            .meta({ id: 'DoctorSlots' }),
         },
       },
     },

@@ -1,25 +1,43 @@
 import { z } from 'zod';
-import { dateSchema, instantSchema } from '../../http/index.ts';
+import { dateSchema, instantOf, utcSchema } from '../../http/index.ts';
 import { modeSchema, timezoneSchema } from '../doctors/schemas.ts';
 import { minutesOf } from './timezone.ts';
 
-const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
-const endTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM (24-hour), up to 24:00');
+const time = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)')
+  .meta({ examples: ['09:00'] })
+  .describe('Local wall-clock time in the doctor’s zone, HH:MM');
+const endTime = z
+  .string()
+  .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM (24-hour), up to 24:00')
+  .meta({ examples: ['13:00'] })
+  .describe('Local wall-clock time, HH:MM, up to 24:00');
 const window = {
   start: time,
   end: endTime,
-  slotMinutes: z.number().int().min(5).max(240),
+  slotMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(240)
+    .meta({ examples: [30] })
+    .describe('Length of each slot'),
   mode: modeSchema,
 };
-const rule = z.strictObject({
-  weekday: z.number().int().min(1).max(7).describe('ISO weekday: Monday = 1 … Sunday = 7'),
-  ...window,
-});
+const rule = z
+  .strictObject({
+    weekday: z.number().int().min(1).max(7).describe('ISO weekday: Monday = 1 … Sunday = 7'),
+    ...window,
+  })
+  .meta({ id: 'ScheduleRule', description: 'Hours on one weekday, repeated every week' });
 /** A day off, or other hours: what the planner takes (plan.ts's Override). */
-const overrideView = z.union([
-  z.object({ date: dateSchema, unavailable: z.literal(true) }),
-  z.object({ date: dateSchema, unavailable: z.literal(false).optional(), ...window }),
-]);
+const overrideView = z
+  .union([
+    z.object({ date: dateSchema, ...window, unavailable: z.literal(false).optional() }),
+    z.object({ date: dateSchema, unavailable: z.literal(true) }),
+  ])
+  .meta({ id: 'ScheduleOverride', description: 'A date with other hours, or a day off' });
 const HOURS = ['start', 'end', 'slotMinutes', 'mode'] as const;
 /**
  * The same as input: one shape, so a missing or extra field is named (a union could only say that
@@ -42,6 +60,11 @@ const override = z
       // continue: false — nothing after this (the transform, the schedule's own checks) may run on it.
       if (message) ctx.addIssue({ code: 'custom', path: [field], message, continue: false });
     }
+  })
+  .meta({
+    id: 'ScheduleOverrideRequest',
+    description:
+      'A day off `{date, unavailable: true}`, or other hours `{date, start, end, slotMinutes, mode}`',
   })
   .transform(
     (o): z.infer<typeof overrideView> =>
@@ -84,10 +107,22 @@ export const scheduleBody = z
         'The doctor’s time zone, which is the profile’s (one zone per doctor): leave it out, or send the same. Change it with PATCH /doctors/me; the schedule’s slots then move to the new zone.',
       ),
     rules: z.array(rule).max(100),
-    overrides: z.array(override).max(400).default([]),
-    bufferMinutes: z.number().int().min(0).max(240).default(0),
-    minNoticeMinutes: z.number().int().min(0).max(43_200).default(0),
-    horizonDays: z.number().int().min(1).max(90).default(DEFAULT_HORIZON_DAYS),
+    overrides: z.array(override).max(400).default([]).describe('A date listed here uses only its overrides'),
+    bufferMinutes: z.number().int().min(0).max(240).default(0).describe('Minutes left free after each slot'),
+    minNoticeMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(43_200)
+      .default(0)
+      .describe('Patients book at least this long before a slot starts'),
+    horizonDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(90)
+      .default(DEFAULT_HORIZON_DAYS)
+      .describe('How many days ahead slots are kept'),
   })
   .superRefine((body, ctx) => {
     for (let weekday = 1; weekday <= 7; weekday++) {
@@ -111,48 +146,75 @@ export const scheduleBody = z
         ctx,
       );
     }
-  });
+  })
+  .meta({ id: 'ScheduleRequest' });
 export type ScheduleInput = z.infer<typeof scheduleBody>;
 
 /** A stored schedule as answered (in the doctor's zone, every default filled in). */
-export const scheduleSchema = z.object({
-  timezone: z.string(),
-  rules: z.array(rule),
-  overrides: z.array(overrideView),
-  bufferMinutes: z.number().int(),
-  minNoticeMinutes: z.number().int(),
-  horizonDays: z.number().int(),
-});
+export const scheduleSchema = z
+  .object({
+    timezone: z.string().meta({ examples: ['Asia/Kolkata'] }),
+    rules: z.array(rule),
+    overrides: z.array(overrideView),
+    bufferMinutes: z.number().int(),
+    minNoticeMinutes: z.number().int(),
+    horizonDays: z
+      .number()
+      .int()
+      .meta({ examples: [30] }),
+  })
+  .meta({ id: 'Schedule', description: 'A weekly schedule, in the doctor’s time zone' });
 
-export const slotSchema = z.object({
-  id: z.uuid(),
-  startsAt: z.string(),
-  endsAt: z.string(),
-  mode: z.string(),
-  status: z.enum(['open', 'held', 'booked', 'blocked']),
-});
+export const slotSchema = z
+  .object({
+    id: z.uuid(),
+    startsAt: utcSchema,
+    endsAt: utcSchema.meta({ examples: ['2026-03-02T04:30:00.000Z'] }),
+    mode: modeSchema,
+    status: z.enum(['open', 'held', 'booked', 'blocked']),
+  })
+  .meta({ id: 'Slot' });
 
-export const ownSlotSchema = slotSchema.extend({
-  source: z.enum(['schedule', 'manual']).describe('Made from the weekly schedule, or added by hand'),
-  appointmentId: z.uuid().nullable().describe('The appointment that holds or booked the slot'),
-});
+export const ownSlotSchema = slotSchema
+  .extend({
+    source: z.enum(['schedule', 'manual']).describe('Made from the weekly schedule, or added by hand'),
+    appointmentId: z.uuid().nullable().describe('The appointment that holds or booked the slot'),
+  })
+  .meta({ id: 'OwnSlot', description: 'A slot as its doctor sees it' });
 
-export const newSlotsBody = z.strictObject({
-  slots: z
-    .array(
-      z.strictObject({
-        startsAt: instantSchema,
-        endsAt: instantSchema,
-        mode: modeSchema,
-      }),
-    )
-    .min(1)
-    .max(100),
-});
+export const newSlotsBody = z
+  .strictObject({
+    slots: z
+      .array(
+        z.strictObject({
+          startsAt: instantOf('When the slot starts').meta({ examples: ['2026-03-02T09:30:00+05:30'] }),
+          endsAt: instantOf('When it ends (5–240 minutes later)').meta({
+            examples: ['2026-03-02T10:00:00+05:30'],
+          }),
+          mode: modeSchema,
+        }),
+      )
+      .min(1)
+      .max(100),
+  })
+  .meta({ id: 'NewSlotsRequest' });
 
 export const slotRangeQuery = z.strictObject({
-  from: instantSchema.optional().describe('Slots starting at or after this instant (default: now)'),
-  to: instantSchema
-    .optional()
-    .describe('…and before this one (default: 7 days after `from`; at most 31 days)'),
+  from: instantOf('Slots starting at or after this instant (default: now)').optional(),
+  to: instantOf('…and before this one (default: 7 days after `from`; at most 31 days)').optional(),
 });
+
+/** What the availability socket sends (see socket.ts; the AsyncAPI document is built from these). */
+export const slotEventSchema = z
+  .object({ type: z.enum(['slot.updated', 'slot.removed']), slot: slotSchema })
+  .meta({ id: 'SlotEvent', description: 'A slot of the doctor changed (any state) or was removed' });
+export const socketReadySchema = z
+  .object({ type: z.literal('ready'), doctorId: z.uuid() })
+  .meta({ id: 'SocketReady', description: 'Subscribed: every later change is sent' });
+export const socketHeartbeatSchema = z
+  .object({ type: z.literal('heartbeat'), at: utcSchema })
+  .meta({ id: 'SocketHeartbeat', description: 'Every 25 s, with a ping frame' });
+export const socketMessageSchema = z
+  .union([socketReadySchema, slotEventSchema, socketHeartbeatSchema])
+  .meta({ id: 'SocketMessage', description: 'One JSON text message of the availability socket' });
+export type SocketMessage = z.infer<typeof socketMessageSchema>;

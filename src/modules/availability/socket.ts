@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { idSchema } from '../../http/index.ts';
 import type { DoctorService } from '../doctors/service.ts';
 import type { SlotFeed } from './live.ts';
+import type { SocketMessage } from './schemas.ts';
 
 const HEARTBEAT_MS = 25_000;
 
@@ -11,6 +12,7 @@ const HEARTBEAT_MS = 25_000;
  * every change to that doctor's slots, from any API instance (pub/sub). The server sends
  * `{type: 'ready'}` once subscribed and `{type: 'heartbeat'}` (plus a ping frame) every 25 s;
  * a client that stops answering pings is dropped. Unknown or unverified doctor: close code 4404.
+ * The messages are `SocketMessage` (schemas.ts), documented in OpenAPI and AsyncAPI (asyncapi.ts).
  */
 export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors: DoctorService }> = async (
   app,
@@ -23,6 +25,8 @@ export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors
       schema: {
         tags: ['availability'],
         summary: 'Live slot changes of one doctor (WebSocket)',
+        description:
+          'Upgrade to a WebSocket. Messages: `{type: "ready", doctorId}` once subscribed; `{type: "slot.updated" | "slot.removed", slot}` on every change; `{type: "heartbeat", at}` every 25 s. Close codes: 4404 unknown or unverified doctor, 1001 server shutting down (reconnect).',
         querystring: z.strictObject({ doctorId: idSchema }),
       },
     },
@@ -34,7 +38,7 @@ export const availabilitySocket: FastifyPluginAsyncZod<{ feed: SlotFeed; doctors
         socket.close(4404, 'doctor not found');
         return;
       }
-      const send = (message: unknown) => {
+      const send = (message: SocketMessage) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
       };
       const unsubscribe = await feed.subscribe(doctorId, send);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { idSchema, metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import { idSchema, metaOf, pageOf, requireAuth, requireRole } from '../../http/index.ts';
 import * as s from './schemas.ts';
 import type { DoctorService } from './service.ts';
 
@@ -18,7 +18,9 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
       preHandler: requireRole(['doctor'], { mfaRequiredRoles }),
       schema: {
         tags,
-        summary: 'Create or update your doctor profile',
+        summary: 'Create or update your doctor profile (the whole of it)',
+        description:
+          'Fields left out take their defaults. A verified doctor goes back to review (pending) only when `registrationNumber` or `council` changes. A new `timezone` moves the schedule’s open slots to it. `feeMinor` is in paise.',
         security: [{ bearer: [] }],
         body: s.profileBody,
         response: { 200: s.doctorSchema },
@@ -35,8 +37,9 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
         tags,
         summary: 'Change some fields of your doctor profile (the others stay)',
         description:
-          'Send only what changes. A verified profile goes back to review (pending) only when `registrationNumber` or `council` changes: those are what the admin checked. `feeMinor` is in paise.',
+          'Send only what changes. A verified profile goes back to review (pending) only when `registrationNumber` or `council` changes: those are what the admin checked. A new `timezone` moves the schedule’s open slots to it. `feeMinor` is in paise.',
         security: [{ bearer: [] }],
+        'x-problems': { 409: ['PROFILE_REQUIRED'] },
         body: s.profilePatch,
         response: { 200: s.doctorSchema },
       },
@@ -52,6 +55,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
         tags,
         summary: 'Your own doctor profile, in any review state, with the reviewer’s reason',
         security: [{ bearer: [] }],
+        'x-problems': { 404: ['NOT_FOUND'] },
         response: { 200: s.ownDoctorSchema },
       },
     },
@@ -67,7 +71,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
         summary: 'Doctors to review: by status, name/e-mail/registration prefix; oldest first',
         security: [{ bearer: [] }],
         querystring: s.reviewQuery,
-        response: { 200: z.object({ items: z.array(s.reviewQueueItem), nextCursor: z.string().nullable() }) },
+        response: { 200: pageOf(s.reviewQueueItem) },
       },
     },
     async (request) => doctors.reviewQueue(request.query),
@@ -82,7 +86,8 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
         description:
           'Filters combine with AND. `q` matches name, bio and specializations (full text, tolerant of typos). `availableOn` is a date in the doctor’s time zone with at least one open, bookable slot. Default sort: relevance with `q`, else rating.',
         querystring: s.searchQuery,
-        response: { 200: z.object({ items: z.array(s.doctorSchema), nextCursor: z.string().nullable() }) },
+        'x-problems': { 400: ['INVALID_RANGE'] },
+        response: { 200: pageOf(s.doctorSchema) },
       },
     },
     // A ready-made JSON string of the schema's shape, shared by identical searches for a second.
@@ -96,6 +101,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'A verified doctor’s profile',
+        description: 'Others are 404, except to themselves and admins.',
         params: idParams,
         response: { 200: s.doctorSchema },
       },
@@ -110,7 +116,10 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['admin', 'doctors'],
         summary: 'Verify or reject a doctor',
+        description:
+          'Only verified doctors appear in search and can be booked; a rejected doctor reads `reason`.',
         security: [{ bearer: [] }],
+        'x-problems': { 409: ['REGISTRATION_NUMBER_REQUIRED'] },
         params: idParams,
         body: s.verifyBody,
         response: { 200: s.doctorSchema },

@@ -24,9 +24,36 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
   const config = { rateLimit: false } as const;
   const tags = ['ops'];
 
-  app.get('/healthz', { config, schema: { tags, summary: 'The process is up' } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'The process is up',
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  const readiness = z
+    .object({
+      status: z.enum(['ready', 'unavailable']),
+      checks: z
+        .record(z.string(), z.string())
+        .meta({
+          examples: [
+            {
+              database: 'ok (postgres)',
+              redis: 'ok',
+              jobs: 'ok (a job runner was seen 4 s ago)',
+              shutdown: 'no',
+            },
+          ],
+        })
+        .describe('Each dependency, and whether a job runner was seen'),
+    })
+    .meta({ id: 'Readiness' });
 
   app.get(
     '/readyz',
@@ -36,10 +63,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
         tags,
         summary:
           'PostgreSQL and Redis are reachable (503 otherwise, and while shutting down); also reports whether a job runner was seen',
-        response: {
-          200: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
-          503: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
-        },
+        response: { 200: readiness, 503: readiness },
       },
     },
     async (_request, reply) => {
@@ -79,7 +103,35 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
 
   app.get(
     '/.well-known/jwks.json',
-    { config, schema: { tags, summary: 'Public keys that sign access tokens' } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Public keys that sign access tokens',
+        response: {
+          200: z
+            .object({
+              keys: z.array(z.record(z.string(), z.unknown())).describe('JWKs (RFC 7517), one per key'),
+            })
+            .meta({
+              examples: [
+                {
+                  keys: [
+                    {
+                      kty: 'OKP',
+                      crv: 'Ed25519',
+                      x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+                      kid: 'k1',
+                      alg: 'EdDSA',
+                      use: 'sig',
+                    },
+                  ],
+                },
+              ],
+            }),
+        },
+      },
+    },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
       return { keys: [platform.signingKey.publicJwk] };

@@ -6,9 +6,48 @@ import { EVENT_OUTCOMES, type PaymentEvents, webhookStatus } from './events.ts';
 import type { SandboxProvider } from './sandbox.ts';
 import type { PaymentService } from './service.ts';
 
-const eventOutcome = z.object({ status: z.enum(['processed', 'duplicate', 'ignored']) });
-const sandboxOutcome = eventOutcome.extend({
-  outcome: z.enum(EVENT_OUTCOMES).describe('What the payment did (see the description)'),
+const eventOutcome = z
+  .object({
+    status: z
+      .enum(['processed', 'duplicate', 'ignored'])
+      .describe('processed: applied now; duplicate: this event was applied before; ignored: nothing to do'),
+  })
+  .meta({ id: 'WebhookOutcome' });
+const sandboxOutcome = eventOutcome
+  .extend({ outcome: z.enum(EVENT_OUTCOMES).describe('What the payment did (see the description)') })
+  .meta({ id: 'SandboxOutcome' });
+const checkoutSchema = z
+  .object({
+    paymentId: z.uuid(),
+    provider: z.string().meta({ examples: ['razorpay'] }),
+    publicKey: z
+      .string()
+      .nullable()
+      .meta({ examples: ['rzp_test_1DP5mmOlF5G5ag'] })
+      .describe('Pass to the gateway’s checkout'),
+    orderId: z.string().meta({ examples: ['order_N5aD3kX1yZ2b'] }),
+    amountMinor: z
+      .number()
+      .int()
+      .meta({ examples: [50000] })
+      .describe('In paise (₹500 = 50000)'),
+    currency: z.string().meta({ examples: ['INR'] }),
+    status: z.string().meta({ examples: ['pending'] }),
+  })
+  .meta({ id: 'Checkout' });
+const SAMPLE_EVENT = JSON.stringify({
+  event: 'payment.captured',
+  payload: {
+    payment: {
+      entity: {
+        id: 'pay_N5aE1x',
+        order_id: 'order_N5aD3kX1yZ2b',
+        amount: 50000,
+        currency: 'INR',
+        status: 'captured',
+      },
+    },
+  },
 });
 
 export const paymentRoutes: FastifyPluginAsyncZod<{
@@ -34,7 +73,17 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Gateway webhooks (Razorpay format, HMAC-SHA256 signed)',
-        body: z.string().max(1_000_000),
+        description:
+          'For the gateway, not for apps. The raw JSON event, verified with `X-Razorpay-Signature` (hex HMAC-SHA256 of the exact body with the webhook secret). Events may arrive late, twice or out of order: each is applied once.',
+        'x-problems': { 401: ['INVALID_SIGNATURE'] },
+        headers: z.object({
+          'x-razorpay-signature': z.string().optional().describe('Hex HMAC-SHA256 of the body'),
+        }),
+        body: z
+          .string()
+          .max(1_000_000)
+          .meta({ examples: [SAMPLE_EVENT] })
+          .describe('The event, as sent'),
         response: { 200: eventOutcome },
       },
     },
@@ -62,17 +111,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
           'Call this when the patient goes to pay. With Razorpay, pass `orderId` and `publicKey` to Razorpay Checkout; the result arrives by webhook. Calling it again returns the same order.',
         security,
         params: z.strictObject({ id: idSchema }),
-        response: {
-          200: z.object({
-            paymentId: z.uuid(),
-            provider: z.string(),
-            publicKey: z.string().nullable(),
-            orderId: z.string(),
-            amountMinor: z.number().int(),
-            currency: z.string(),
-            status: z.string(),
-          }),
-        },
+        response: { 200: checkoutSchema },
       },
     },
     async (request) => payments.checkout(requireAuth(request), request.params.id),
