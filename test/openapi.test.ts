@@ -10,6 +10,7 @@ import { bookingKit } from './helpers/booking.ts';
 // valid against its own schema), named components, required headers where they are required.
 // What the API really answers is held to the document on every test app as it closes
 // (helpers/documented.ts); here, real 2xx bodies are also validated against their schemas.
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked by key, whatever it holds
 type Json = Record<string, any>;
 let t: TestApp;
 let admin: Account;
