@@ -4,6 +4,7 @@ import * as m0002 from './0002_doctors_availability.ts';
 import * as m0003 from './0003_booking.ts';
 import * as m0004 from './0004_booking_core.ts';
 import * as m0005 from './0005_install_identity.ts';
+import * as m0007 from './0007_account_security.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_booking': m0003,
   '0004_booking_core': m0004,
   '0005_install_identity': m0005,
+  '0007_account_security': m0007,
 };
