@@ -1,10 +1,28 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { idSchema, requireAuth, requireRole, unauthorized } from '../../http/index.ts';
+import {
+  cursorSchema,
+  idSchema,
+  limitSchema,
+  requireAuth,
+  requireRole,
+  unauthorized,
+} from '../../http/index.ts';
 import { EVENT_OUTCOMES, type PaymentEvents, webhookStatus } from './events.ts';
 import type { SandboxProvider } from './sandbox.ts';
 import type { PaymentService } from './service.ts';
+
+const paymentItem = z.object({
+  id: z.uuid(),
+  appointmentId: z.uuid(),
+  status: z.enum(['created', 'pending', 'failed', 'captured', 'refund_pending', 'refunded']),
+  amountMinor: z.number().int().describe('In minor units (paise for INR)'),
+  currency: z.string(),
+  refundedMinor: z.number().int().describe('Refunded so far, in minor units'),
+  providerOrderId: z.string().nullable(),
+  createdAt: z.string(),
+});
 
 const eventOutcome = z.object({ status: z.enum(['processed', 'duplicate', 'ignored']) });
 const sandboxOutcome = eventOutcome.extend({
@@ -49,6 +67,21 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
       if (!event) throw unauthorized('The webhook signature is not valid', 'INVALID_SIGNATURE');
       return { status: webhookStatus(await events.apply(event)) };
     },
+  );
+
+  app.get(
+    '/payments',
+    {
+      preHandler: payer,
+      schema: {
+        tags,
+        summary: 'Payments, newest first: a patient’s own, or (admins) everyone’s',
+        security,
+        querystring: z.strictObject({ limit: limitSchema, cursor: cursorSchema }),
+        response: { 200: z.object({ items: z.array(paymentItem), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => payments.list(requireAuth(request), request.query),
   );
 
   app.post(
