@@ -16,12 +16,15 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app,
   { auth, doctorProfileOf, mfaRequiredRoles, authPerMinute },
 ) => {
-  // Register, login, MFA and refresh: a tighter limit per IP and per route than the general one.
+  // Register, login, MFA, refresh and password reset: a tighter limit per IP and per route than the general one.
   const authLimit = (route: string) => ({
     rateLimit: { max: authPerMinute, scope: `auth:${route}`, by: 'ip' as const },
   });
   const signedIn = requireRole('any', { mfaRequiredRoles, allowWithoutMfa: true });
   const tags = ['auth'];
+  /** GET /me and PATCH /me answer the same shape: a doctor's includes their profile. */
+  const withDoctorProfile = async <T extends object>(who: AuthContext, account: T) =>
+    who.role === 'doctor' ? { ...account, doctorProfile: await doctorProfileOf(who) } : account;
 
   app.post(
     '/auth/register',
@@ -92,6 +95,58 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   );
 
   app.post(
+    '/auth/password',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags,
+        summary: 'Change the password (needs the current one); ends every other session',
+        security: [{ bearer: [] }],
+        body: s.changePasswordBody,
+      },
+    },
+    async (request, reply) => {
+      await auth.changePassword(requireAuth(request), request.body, metaOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/password/forgot',
+    {
+      config: authLimit('/auth/password/forgot'),
+      schema: {
+        tags,
+        summary: 'Mail a password-reset token (the same answer whether or not the account exists)',
+        description:
+          'An account with this address gets a mail with a link and a token that work once, for PASSWORD_RESET_TTL_MINUTES (30). At most PASSWORD_RESET_MAILS_PER_HOUR (3) mails per account per hour; further requests get the same answer.',
+        body: s.forgotPasswordBody,
+        response: { 202: s.forgotPasswordResponse },
+      },
+    },
+    async (request, reply) => {
+      await auth.requestPasswordReset(request.body.email, metaOf(request));
+      return reply.status(202).send({ status: 'sent' as const });
+    },
+  );
+
+  app.post(
+    '/auth/password/reset',
+    {
+      config: authLimit('/auth/password/reset'),
+      schema: {
+        tags,
+        summary: 'Set a new password with a mailed token; ends every session of the account',
+        body: s.resetPasswordBody,
+      },
+    },
+    async (request, reply) => {
+      await auth.resetPassword(request.body, metaOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
     '/auth/mfa/setup',
     {
       preHandler: signedIn,
@@ -150,8 +205,25 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
     },
     async (request) => {
       const who = requireAuth(request);
-      const account = await auth.me(who);
-      return who.role === 'doctor' ? { ...account, doctorProfile: await doctorProfileOf(who) } : account;
+      return withDoctorProfile(who, await auth.me(who));
+    },
+  );
+
+  app.patch(
+    '/me',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['users'],
+        summary: 'Change own name, phone or language',
+        security: [{ bearer: [] }],
+        body: s.patchMeBody,
+        response: { 200: s.meResponse },
+      },
+    },
+    async (request) => {
+      const who = requireAuth(request);
+      return withDoctorProfile(who, await auth.updateProfile(who, request.body, metaOf(request)));
     },
   );
 };

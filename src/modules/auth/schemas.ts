@@ -2,16 +2,37 @@ import { z } from 'zod';
 
 export const emailSchema = z.email().max(254);
 export const passwordSchema = z.string().min(10, 'must be at least 10 characters').max(256);
+const nameSchema = z.string().trim().min(1).max(200);
+const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +919812345678');
+const localeSchema = z.enum(['en', 'hi']).describe('The language of mails we send: en or hi');
 
 export const registerBody = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
-  name: z.string().trim().min(1).max(200),
+  name: nameSchema,
   role: z.enum(['patient', 'doctor']).default('patient'),
-  phone: z
-    .string()
-    .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +919812345678')
-    .optional(),
+  phone: phoneSchema.optional(),
+  locale: localeSchema.optional(),
+});
+
+export const patchMeBody = z.strictObject({
+  name: nameSchema.optional(),
+  phone: phoneSchema.nullable().optional().describe('E.164; null removes it'),
+  locale: localeSchema.optional(),
+});
+
+export const changePasswordBody = z.strictObject({
+  currentPassword: z.string().max(256),
+  newPassword: passwordSchema,
+});
+
+export const forgotPasswordBody = z.strictObject({ email: emailSchema });
+/** The same for every address, whether or not it has an account. */
+export const forgotPasswordResponse = z.object({ status: z.literal('sent') });
+
+export const resetPasswordBody = z.strictObject({
+  token: z.string().min(1).max(200).describe('The token from the reset mail'),
+  newPassword: passwordSchema,
 });
 
 export const loginBody = z.strictObject({
@@ -44,6 +65,7 @@ export const loginResponse = z.union([
 export const registerResponse = z.object({ ...session, user: publicUserSchema });
 export const meResponse = publicUserSchema.extend({
   phone: z.string().nullable(),
+  locale: localeSchema,
   mfaEnabled: z.boolean(),
   createdAt: z.string(),
   /** Doctors only: their profile, or null before PUT /doctors/me. */
