@@ -52,7 +52,7 @@ export function createServices(platform: Platform) {
     platform.signingKey,
     clock,
     { issuer: config.jwt.issuer, accessTtlSeconds: config.jwt.accessTtlSeconds },
-    revocations.has,
+    (sessionId) => revocations.has(sessionId),
   );
   const throttle = createLoginThrottle(
     platform.kv.counters,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { serviceUnavailable } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Kv } from '../../platform/kv.ts';
@@ -13,6 +14,8 @@ import * as repo from './repo.ts';
  * - PostgreSQL is the source of truth (`refresh_tokens.revoked_at` per session family); this is a
  *   cache of the families revoked recently enough that one of their access tokens may still be
  *   alive, so checking a token is one Map lookup.
+ * - Fail closed: until the first load succeeded (PostgreSQL down at start), signed-in requests get
+ *   503; anonymous ones and readiness are unaffected.
  * - A revocation is never undone: the set grows by union and shrinks only by expiry, so a reload, a
  *   message and a local revocation can interleave in any order without losing one.
  * - A reload reads the shared version before the rows: the version it records as seen, it saw.
@@ -30,6 +33,8 @@ const CHECK_MS = 250;
 /** Reloaded this often whatever the version says: covers a process that died between commit and publish. */
 const RELOAD_MS = 10_000;
 
+const notLoaded = () => serviceUnavailable('Sessions can not be checked yet; retry shortly');
+
 export function createRevocations(deps: {
   db: Db;
   kv: Kv;
@@ -44,6 +49,7 @@ export function createRevocations(deps: {
   /** The version whose revocations are all in `revoked` (NaN: not known). */
   let seen = Number.NaN;
   let reloadedAt = Number.NEGATIVE_INFINITY;
+  let loaded = false;
   /** Revoked here, not yet published (Redis was unreachable): published on the next check. */
   const unpublished = new Map<string, number>();
   let subscription: Promise<() => Promise<void>> | undefined;
@@ -93,6 +99,7 @@ export function createRevocations(deps: {
     for (const [id, until] of revoked) if (until <= now) revoked.delete(id);
     seen = version;
     reloadedAt = performance.now();
+    loaded = true;
   }
 
   async function publish(families: Map<string, number>): Promise<void> {
@@ -119,15 +126,23 @@ export function createRevocations(deps: {
   }
 
   return {
-    /** On every request: whether this session (refresh family) was revoked. A Map lookup. */
-    has: (sessionId: string): boolean => revoked.has(sessionId),
+    /** On every signed-in request: whether this session (refresh family) was revoked. A Map lookup. */
+    has(sessionId: string): boolean {
+      if (!loaded) throw notLoaded();
+      return revoked.has(sessionId);
+    },
 
     /** Before serving: listening, then loaded (a revocation between the two is in either). */
     async start(): Promise<void> {
       await subscribe().catch((error: unknown) => {
         log.warn({ err: error }, 'not subscribed to session revocations yet; retried on every check');
       });
-      await reload(await readVersion());
+      await reload(await readVersion()).catch((error: unknown) => {
+        log.warn(
+          { err: error },
+          'session revocations not loaded yet; signed-in requests get 503 until they are',
+        );
+      });
       checks ??= startPeriodic(
         'session revocation check',
         () => check().catch((error: unknown) => log.warn({ err: error }, 'session revocation check failed')),

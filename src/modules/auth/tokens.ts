@@ -17,7 +17,10 @@ export interface TokenSettings {
   accessTtlSeconds: number;
 }
 
-/** Whether a session (refresh family) was ended: its access tokens are refused (revocations.ts). */
+/**
+ * Whether a session (refresh family) was ended: its access tokens are refused (revocations.ts).
+ * Throws (503) while that can't be known yet.
+ */
 export type SessionRevoked = (sessionId: string) => boolean;
 
 const sessionEnded = () => unauthorized('The session has ended; sign in again', 'SESSION_REVOKED');
