@@ -74,18 +74,14 @@ export function createPasswordReset(deps: AuthDeps, sessions: Sessions) {
       if (!user) return; // the account is gone: nothing to reset
       const token = randomBytes(32).toString('base64url');
       const now = clock.now();
+      const expiresAt = new Date(now.getTime() + ttlMs);
       await db.transaction().execute(async (tx) => {
-        await repo.insertResetToken(tx, {
-          userId,
-          hash: sha256Hex(token),
-          now,
-          expiresAt: new Date(now.getTime() + ttlMs),
-        });
+        await repo.insertResetToken(tx, { userId, hash: sha256Hex(token), now, expiresAt });
         await audit.record(tx, SYSTEM, {
           action: 'auth.password_reset_issued',
           entity: 'user',
           entityId: userId,
-          details: { expiresAt: new Date(now.getTime() + ttlMs).toISOString() },
+          details: { expiresAt: expiresAt.toISOString() },
         });
       });
       const link = `${settings.publicUrl}/reset-password?token=${token}`;

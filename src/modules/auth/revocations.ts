@@ -143,9 +143,20 @@ export function createRevocations(deps: {
           'session revocations not loaded yet; signed-in requests get 503 until they are',
         );
       });
+      // Four checks a second: an outage is logged when it begins, not on every one of them.
+      let failing = false;
       checks ??= startPeriodic(
         'session revocation check',
-        () => check().catch((error: unknown) => log.warn({ err: error }, 'session revocation check failed')),
+        () =>
+          check().then(
+            () => {
+              failing = false;
+            },
+            (error: unknown) => {
+              if (!failing) log.warn({ err: error }, 'session revocation check failed; retrying');
+              failing = true;
+            },
+          ),
         { intervalMs: CHECK_MS, log },
       );
     },
