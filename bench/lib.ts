@@ -179,10 +179,13 @@ export async function mintPatientTokens(dataDir: string, patientIds: string[]): 
     },
     dataDir,
   );
-  const tokens = createTokenService(key, systemClock, {
-    issuer: process.env.BENCH_SERVER_ENV_JWT_ISSUER ?? 'amrutam',
-    accessTtlSeconds: 7200,
-  });
+  // Issues tokens only: no session of theirs is ever revoked.
+  const tokens = createTokenService(
+    key,
+    systemClock,
+    { issuer: process.env.BENCH_SERVER_ENV_JWT_ISSUER ?? 'amrutam', accessTtlSeconds: 7200 },
+    () => false,
+  );
   const out: string[] = new Array(patientIds.length);
   for (let i = 0; i < patientIds.length; i++) {
     const id = patientIds[i]!;

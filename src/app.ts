@@ -138,8 +138,11 @@ export async function buildApp(platform: Platform): Promise<App> {
     platform.logger.warn({ err: error }, 'not subscribed to doctor changes yet; retried on first use');
   });
   services.readModel.start();
+  // Ended sessions' access tokens are refused from the first request on (modules/auth/revocations.ts).
+  await services.revocations.start();
   base.addHook('onClose', async () => {
     services.readModel.stop();
+    await services.revocations.stop();
     await services.feed.close();
   });
 

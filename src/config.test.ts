@@ -63,13 +63,25 @@ describe('config', () => {
     }
   });
 
-  it('production refuses to start without signing and encryption keys, a webhook secret, or with the sandbox', () => {
+  it('production refuses to start without signing and encryption keys, a webhook secret, SMTP, or with the sandbox', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.some((p) => p.startsWith('SMTP_URL'))).toBe(true);
     expect(problems.some((p) => p.startsWith('JWT_PRIVATE_KEY'))).toBe(true);
     expect(problems.some((p) => p.startsWith('PHI_ENCRYPTION_KEYS'))).toBe(true);
     expect(problems.some((p) => p.startsWith('PAYMENT_WEBHOOK_SECRET'))).toBe(true);
     // PAYMENT_PROVIDER defaults to the sandbox, which would let patients confirm their own bookings.
     expect(problems.some((p) => p.startsWith('PAYMENT_PROVIDER'))).toBe(true);
+  });
+
+  it('mail: SMTP_URL is smtp:// or smtps://; PUBLIC_URL loses its trailing slash', () => {
+    expect(problemsOf({ SMTP_URL: 'http://mail.example' }).some((p) => p.startsWith('SMTP_URL'))).toBe(true);
+    const c = loadConfig({
+      SMTP_URL: 'smtps://u:p@mail.example:465',
+      PUBLIC_URL: 'https://amrutam.example/',
+    });
+    expect(c.mail.smtpUrl).toBe('smtps://u:p@mail.example:465');
+    expect(c.publicUrl).toBe('https://amrutam.example');
+    expect(loadConfig({}).passwordReset).toEqual({ ttlMinutes: 30, mailsPerHour: 3 });
   });
 
   it('has no default webhook secret', () => {

@@ -98,6 +98,11 @@ const envSchema = z.object({
   SLOT_CACHE_MAX_SLOTS: int(0).default(500_000),
   AUDIT_CHECKPOINT_STORE: z.enum(['file', 'redis']).optional(),
   AUDIT_SEAL_INTERVAL_MS: int(50, 3_600_000).default(1000),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('Amrutam <no-reply@localhost>'),
+  PUBLIC_URL: url(['https:', 'http:']).default('http://localhost:3000'),
+  PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
+  PASSWORD_RESET_MAILS_PER_HOUR: int(1, 100).default(3),
   RUN_JOBS: bool.default(true),
   MIGRATE_ON_START: bool.optional(),
 });
@@ -156,6 +161,11 @@ export interface Config {
   /** Fastify's trustProxy: true/false, a hop count, or addresses/CIDR ranges. */
   trustProxy: boolean | number | string;
   audit: { checkpointStore: 'file' | 'redis'; sealIntervalMs: number };
+  /** Outgoing e-mail: SMTP when `smtpUrl` is set; otherwise (never in production) files in DATA_DIR/mail. */
+  mail: { smtpUrl: string | undefined; from: string };
+  /** Where users open the web app (links in e-mails), without a trailing slash. */
+  publicUrl: string;
+  passwordReset: { ttlMinutes: number; mailsPerHour: number };
   /**
    * Run the background jobs (outbox relay, hold expiry, refunds, audit sealing, slot horizons)
    * inside the API process too. On by default, so one `npm start` is a whole product; operators who
@@ -191,6 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PEM, Ed25519 or RSA)');
     if (!e.PHI_ENCRYPTION_KEYS) problems.push('PHI_ENCRYPTION_KEYS: required in production');
     if (!e.PAYMENT_WEBHOOK_SECRET) problems.push('PAYMENT_WEBHOOK_SECRET: required in production');
+    // Password-reset mails must reach people, not a folder on one server.
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (smtp:// or smtps://)');
     // The sandbox lets a patient mark their own payment captured.
     if (e.PAYMENT_PROVIDER === 'sandbox') {
       problems.push('PAYMENT_PROVIDER: sandbox is for development and tests; use razorpay in production');
@@ -271,6 +283,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Shared by every process when Redis is there; a file in DATA_DIR otherwise.
       checkpointStore: e.AUDIT_CHECKPOINT_STORE ?? (e.REDIS_URL ? 'redis' : 'file'),
       sealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
+    },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
+    passwordReset: {
+      ttlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
+      mailsPerHour: e.PASSWORD_RESET_MAILS_PER_HOUR,
     },
     runJobs: e.RUN_JOBS,
     migrateOnStart: e.MIGRATE_ON_START ?? true,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { RESET_TOPIC } from './modules/auth/password-reset.ts';
 import { BEAT_MS, beat } from './platform/job-heartbeat.ts';
 import { startPeriodic } from './platform/periodic.ts';
 import type { Platform } from './platform/platform.ts';
@@ -11,6 +12,9 @@ export function registerJobHandlers(services: Services, log: Logger) {
   const { queue } = services;
   queue.process('payment.refund', async (data) => {
     await services.refunds.execute((data as { refundId: string }).refundId);
+  });
+  queue.process(RESET_TOPIC, async (data) => {
+    await services.auth.mailPasswordReset((data as { userId: string }).userId);
   });
   // Notifications (e-mail, SMS) subscribe to these; until then they are acknowledged and logged.
   for (const topic of [

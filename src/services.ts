@@ -6,6 +6,7 @@ import {
   redisCheckpointStore,
 } from './modules/audit/checkpoints.ts';
 import { createAuditService } from './modules/audit/service.ts';
+import { createRevocations } from './modules/auth/revocations.ts';
 import { createAuthService } from './modules/auth/service.ts';
 import { createLoginThrottle } from './modules/auth/throttle.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
@@ -21,6 +22,7 @@ import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
+import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
 
 /** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
@@ -39,10 +41,19 @@ export function createServices(platform: Platform) {
     metrics,
     logger,
   });
-  const tokens = createTokenService(platform.signingKey, clock, {
-    issuer: config.jwt.issuer,
+  const revocations = createRevocations({
+    db,
+    kv: platform.kv,
+    clock,
+    logger,
     accessTtlSeconds: config.jwt.accessTtlSeconds,
   });
+  const tokens = createTokenService(
+    platform.signingKey,
+    clock,
+    { issuer: config.jwt.issuer, accessTtlSeconds: config.jwt.accessTtlSeconds },
+    (sessionId) => revocations.has(sessionId),
+  );
   const throttle = createLoginThrottle(
     platform.kv.counters,
     {
@@ -52,21 +63,7 @@ export function createServices(platform: Platform) {
     },
     logger,
   );
-  const auth = createAuthService({
-    db,
-    clock,
-    cipher: platform.cipher,
-    tokens,
-    throttle,
-    audit,
-    metrics,
-    logger,
-    settings: {
-      refreshTtlDays: config.jwt.refreshTtlDays,
-      refreshReuseGraceSeconds: config.jwt.refreshReuseGraceSeconds,
-      mfaRequiredRoles: config.mfaRequiredRoles,
-    },
-  });
+  const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
   const feed = createSlotFeed(platform.kv, logger);
   // Verification makes a doctor's schedule generate slots, and a new time zone moves them; any
   // profile change is news to readers.
@@ -104,7 +101,29 @@ export function createServices(platform: Platform) {
     logger,
     maxScheduleSlots: config.schedule.maxSlots,
   });
-  const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
+  const auth = createAuthService({
+    db,
+    clock,
+    cipher: platform.cipher,
+    tokens,
+    throttle,
+    revocations,
+    audit,
+    outbox,
+    mailer: createMailer({ ...config.mail, dataDir: config.dataDir }, logger),
+    counters: platform.kv.counters,
+    metrics,
+    logger,
+    // A doctor's name is in their public profile: the doctors module keeps its search text.
+    nameChanged: (tx, userId) => doctors.nameChanged(tx, userId),
+    settings: {
+      refreshTtlDays: config.jwt.refreshTtlDays,
+      refreshReuseGraceSeconds: config.jwt.refreshReuseGraceSeconds,
+      mfaRequiredRoles: config.mfaRequiredRoles,
+      publicUrl: config.publicUrl,
+      passwordReset: config.passwordReset,
+    },
+  });
   const sandbox: SandboxProvider | null =
     config.paymentProvider === 'sandbox' ? sandboxProvider(platform.webhookSecret) : null;
   const provider: PaymentProvider =
@@ -142,6 +161,7 @@ export function createServices(platform: Platform) {
   return {
     audit,
     tokens,
+    revocations,
     auth,
     doctors,
     feed,

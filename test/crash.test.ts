@@ -239,7 +239,13 @@ describe('processes side by side and killed mid-job', () => {
       )
     ).rows.map((r) => r.id as string);
     const key = await loadSigningKey({ privateKeyPem: undefined, publicKeyPem: undefined }, dataDir);
-    const tokens = createTokenService(key, systemClock, { issuer: 'amrutam', accessTtlSeconds: 900 });
+    // Issues tokens only: no session of theirs is ever revoked.
+    const tokens = createTokenService(
+      key,
+      systemClock,
+      { issuer: 'amrutam', accessTtlSeconds: 900 },
+      () => false,
+    );
     return {
       doctor,
       slots,

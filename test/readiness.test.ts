@@ -21,7 +21,7 @@ describe('readiness when a dependency is down', () => {
       MIGRATE_ON_START: 'false',
     });
     const platform = await createPlatform(config, { logger: createLogger('silent') });
-    const { app } = await buildApp(platform);
+    const { app, services } = await buildApp(platform);
     try {
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
@@ -37,6 +37,16 @@ describe('readiness when a dependency is down', () => {
       expect(login.statusCode).toBe(503);
       expect(login.json().code).toBe('SERVICE_UNAVAILABLE');
       expect(login.headers['retry-after']).toBe('5');
+      // Which sessions ended can't be read either: signed-in requests fail closed, with 503.
+      const id = '00000000-0000-4000-8000-000000000001';
+      const token = await services.tokens.issueAccessToken({ id, role: 'patient' }, id, false);
+      const me = await app.inject({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(me.statusCode).toBe(503);
+      expect(me.json().code).toBe('SERVICE_UNAVAILABLE');
     } finally {
       await app.close();
       await platform.close();

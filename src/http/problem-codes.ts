@@ -23,6 +23,7 @@ export const PROBLEM_CODES = {
   MODE_NOT_OFFERED: 'The doctor’s profile does not offer this consultation mode',
   SCHEDULE_TOO_LARGE: 'The schedule would make more slots than one schedule may',
   INVALID_MFA_CODE: 'The one-time code does not match',
+  INVALID_RESET_TOKEN: 'The password-reset token is unknown, used or expired: ask for a new mail',
   // 401
   UNAUTHORIZED: 'Sign in: send `Authorization: Bearer <access token>`',
   INVALID_TOKEN: 'The access token is not valid (or its account is gone)',

@@ -11,6 +11,7 @@ export const redactPaths = [
   'res.headers["set-cookie"]',
   ...[
     'password',
+    'currentPassword',
     'newPassword',
     'accessToken',
     'refreshToken',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cursorSchema, idSchema, instantOf, limitSchema, utcSchema } from '../../http/index.ts';
 import { modeSchema } from '../doctors/schemas.ts';
+import { paise, paymentSchema } from '../payments/schemas.ts';
 
 const statuses = [
   'pending_payment',
@@ -56,32 +57,6 @@ export const listQuery = z.strictObject({
   cursor: cursorSchema,
 });
 export const cursorShape = z.object({ t: z.iso.datetime(), id: z.uuid() });
-
-const paise = (what: string) =>
-  z
-    .number()
-    .int()
-    .meta({ examples: [50000] })
-    .describe(`${what}, in paise (₹500 = 50000)`);
-
-export const paymentSchema = z
-  .object({
-    id: z.uuid(),
-    status: z
-      .enum(['pending', 'created', 'failed', 'captured', 'refund_pending', 'refunded'])
-      .describe(
-        'created: no gateway order yet (POST /payments/{id}/checkout opens one); pending: awaiting the gateway; refund_pending: a refund is on its way',
-      ),
-    amountMinor: paise('The amount'),
-    currency: z.string().meta({ examples: ['INR'] }),
-    providerOrderId: z
-      .string()
-      .nullable()
-      .meta({ examples: ['order_N5aD3kX1yZ2b'] })
-      .describe('The gateway’s order'),
-    refundedMinor: paise('Refunded so far'),
-  })
-  .meta({ id: 'Payment' });
 
 export const appointmentSchema = z
   .object({

@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
-import type { NewUser, User } from '../../platform/db/schema.ts';
+import type { Locale, NewUser, User } from '../../platform/db/schema.ts';
 
 export function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
@@ -7,6 +8,11 @@ export function findUserByEmail(db: Db, email: string): Promise<User | undefined
 
 export function findUserById(db: Db, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The user's row, locked until the transaction ends (changes to it are decided one at a time). */
+export function lockUser(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export function insertUser(db: Db, user: NewUser): Promise<User> {
@@ -19,6 +25,21 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
     .set({ password_hash: passwordHash, updated_at: now })
     .where('id', '=', id)
     .execute();
+}
+
+/** The fields given, changed; the row as it is now (undefined if the user is gone). */
+export function updateProfile(
+  db: Db,
+  id: string,
+  set: { name?: string; phone?: string | null; locale?: Locale },
+  now: Date,
+): Promise<User | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...set, updated_at: now })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function setPendingMfaSecret(db: Db, id: string, envelope: string, now: Date): Promise<void> {
@@ -140,13 +161,30 @@ export async function useGrace(db: Db, id: string): Promise<void> {
   await db.updateTable('refresh_tokens').set({ grace_used: true }).where('id', '=', id).execute();
 }
 
-/** Every session of the user (e.g. when MFA is switched on: sessions without it must end). */
-export async function revokeAllSessions(db: Db, userId: string, now: Date): Promise<void> {
-  await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
+/**
+ * Ends the user's sessions (all, or all but `except`): every refresh token of each is revoked.
+ * One row per ended session; `live` when it issued a token since `liveSince` (its access tokens
+ * may still be alive, see revocations.ts).
+ */
+export function revokeSessions(
+  db: Db,
+  userId: string,
+  now: Date,
+  f: { except?: string | undefined; liveSince: Date },
+): Promise<Array<{ family_id: string; live: boolean }>> {
+  return db
+    .with('ended', (qb) =>
+      qb
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: now })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .$if(f.except !== undefined, (q) => q.where('family_id', '<>', f.except!))
+        .returning(['family_id', 'created_at']),
+    )
+    .selectFrom('ended')
+    .select(['family_id', sql<boolean>`bool_or(created_at > ${f.liveSince})`.as('live')])
+    .groupBy('family_id')
     .execute();
 }
 
@@ -158,4 +196,49 @@ export async function revokeFamily(db: Db, familyId: string, now: Date): Promise
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Revoked sessions that issued a token since `since` (their access tokens may be alive), with
+ * when each was revoked. Rows created since then, not rows revoked since: revoking a month-old
+ * session stamps its whole history, which this must not read (index refresh_tokens_recent_revoked_idx).
+ */
+export function recentlyRevokedSessions(db: Db, since: Date) {
+  return db
+    .selectFrom('refresh_tokens')
+    .select(['family_id', (eb) => eb.fn.max<Date>('revoked_at').as('revoked_at')])
+    .where('created_at', '>', since)
+    .where('revoked_at', '>', since)
+    .groupBy('family_id')
+    .execute();
+}
+
+export async function insertResetToken(
+  db: Db,
+  token: { userId: string; hash: string; now: Date; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('password_reset_tokens')
+    .values({
+      user_id: token.userId,
+      token_hash: token.hash,
+      created_at: token.now,
+      expires_at: token.expiresAt,
+    })
+    .execute();
+}
+
+/**
+ * Uses a reset token: if it is unused and unexpired, it and every other outstanding token of its
+ * user are marked used, and the user's id is returned. Concurrent uses of one user's tokens wait
+ * for each other on the rows; the second finds them used.
+ */
+export async function consumeResetToken(db: Db, hash: string, now: Date): Promise<string | undefined> {
+  const { rows } = await sql<{ user_id: string; token_hash: string }>`
+    UPDATE password_reset_tokens t SET used_at = ${now}
+    FROM password_reset_tokens mine
+    WHERE mine.token_hash = ${hash} AND mine.used_at IS NULL AND mine.expires_at > ${now}
+      AND t.user_id = mine.user_id AND t.used_at IS NULL
+    RETURNING t.user_id, t.token_hash`.execute(db);
+  return rows.find((r) => r.token_hash === hash)?.user_id;
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Role } from '../../config.ts';
 import { type AuthContext, metaOf, requireAuth, requireRole } from '../../http/index.ts';
 import * as s from './schemas.ts';
@@ -16,12 +17,16 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app,
   { auth, doctorProfileOf, mfaRequiredRoles, authPerMinute },
 ) => {
-  // Register, login, MFA and refresh: a tighter limit per IP and per route than the general one.
+  // Register, login, MFA, refresh and password reset: a tighter limit per IP and per route than the general one.
   const authLimit = (route: string) => ({
     rateLimit: { max: authPerMinute, scope: `auth:${route}`, by: 'ip' as const },
   });
   const signedIn = requireRole('any', { mfaRequiredRoles, allowWithoutMfa: true });
   const tags = ['auth'];
+  const noContent = z.undefined().describe('Done');
+  /** GET /me and PATCH /me answer the same shape: a doctor's includes their profile. */
+  const withDoctorProfile = async <T extends object>(who: AuthContext, account: T) =>
+    who.role === 'doctor' ? { ...account, doctorProfile: await doctorProfileOf(who) } : account;
 
   app.post(
     '/auth/register',
@@ -30,6 +35,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Create a patient or doctor account',
+        description: 'Signs the new account in. Admins are made by the operator, not here.',
+        'x-problems': { 409: ['EMAIL_TAKEN'] },
         body: s.registerBody,
         response: { 201: s.registerResponse },
       },
@@ -44,6 +51,9 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Password login; may answer with an MFA challenge',
+        description:
+          'Answers a session, or `{mfaRequired: true, mfaToken}` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while.',
+        'x-problems': { 401: ['INVALID_CREDENTIALS'] },
         body: s.loginBody,
         response: { 200: s.loginResponse },
       },
@@ -58,6 +68,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Complete an MFA login',
+        'x-problems': { 401: ['INVALID_MFA_CODE', 'INVALID_TOKEN', 'TOKEN_EXPIRED'] },
         body: s.mfaVerifyBody,
         response: { 200: s.registerResponse },
       },
@@ -72,6 +83,9 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Rotate a refresh token',
+        description:
+          'The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED).',
+        'x-problems': { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
         body: s.refreshBody,
         response: { 200: s.sessionSchema },
       },
@@ -83,10 +97,73 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
     '/auth/logout',
     {
       preHandler: signedIn,
-      schema: { tags, summary: 'Revoke this session (its refresh-token family)', security: [{ bearer: [] }] },
+      schema: {
+        tags,
+        summary: 'End this session',
+        description:
+          'Its refresh token stops working, and its access token too, on every server within a second.',
+        security: [{ bearer: [] }],
+        response: { 204: noContent },
+      },
     },
     async (request, reply) => {
       await auth.logout(requireAuth(request), metaOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags,
+        summary: 'Change the password (needs the current one); ends every other session',
+        'x-problems': { 401: ['INVALID_CREDENTIALS'] },
+        security: [{ bearer: [] }],
+        body: s.changePasswordBody,
+        response: { 204: noContent },
+      },
+    },
+    async (request, reply) => {
+      await auth.changePassword(requireAuth(request), request.body, metaOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/password/forgot',
+    {
+      config: authLimit('/auth/password/forgot'),
+      schema: {
+        tags,
+        summary: 'Mail a password-reset token (the same answer whether or not the account exists)',
+        description:
+          'An account with this address gets a mail with a link and a token that work once, for PASSWORD_RESET_TTL_MINUTES (30). At most PASSWORD_RESET_MAILS_PER_HOUR (3) mails per account per hour; further requests get the same answer.',
+        body: s.forgotPasswordBody,
+        response: { 202: s.forgotPasswordResponse },
+      },
+    },
+    async (request, reply) => {
+      await auth.requestPasswordReset(request.body.email, metaOf(request));
+      return reply.status(202).send({ status: 'sent' as const });
+    },
+  );
+
+  app.post(
+    '/auth/password/reset',
+    {
+      config: authLimit('/auth/password/reset'),
+      schema: {
+        tags,
+        summary: 'Set a new password with a mailed token; ends every session of the account',
+        'x-problems': { 400: ['INVALID_RESET_TOKEN'] },
+        body: s.resetPasswordBody,
+        response: { 204: noContent },
+      },
+    },
+    async (request, reply) => {
+      await auth.resetPassword(request.body, metaOf(request));
       return reply.status(204).send();
     },
   );
@@ -98,6 +175,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Start TOTP enrolment',
+        'x-problems': { 409: ['MFA_ALREADY_ENABLED'] },
         security: [{ bearer: [] }],
         response: { 200: s.mfaSetupResponse },
       },
@@ -112,6 +190,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Confirm enrolment with a code; returns recovery codes',
+        description: 'Every other session ends; this one continues with the second factor.',
+        'x-problems': { 400: ['INVALID_MFA_CODE'], 409: ['MFA_ALREADY_ENABLED', 'MFA_SETUP_REQUIRED'] },
         security: [{ bearer: [] }],
         body: s.codeBody,
         response: { 200: s.mfaEnableResponse },
@@ -127,8 +207,10 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Turn MFA off (needs a current code)',
+        'x-problems': { 401: ['INVALID_MFA_CODE'], 409: ['MFA_NOT_ENABLED'] },
         security: [{ bearer: [] }],
         body: s.codeBody,
+        response: { 204: noContent },
       },
     },
     async (request, reply) => {
@@ -150,8 +232,25 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
     },
     async (request) => {
       const who = requireAuth(request);
-      const account = await auth.me(who);
-      return who.role === 'doctor' ? { ...account, doctorProfile: await doctorProfileOf(who) } : account;
+      return withDoctorProfile(who, await auth.me(who));
+    },
+  );
+
+  app.patch(
+    '/me',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['users'],
+        summary: 'Change own name, phone or language',
+        security: [{ bearer: [] }],
+        body: s.patchMeBody,
+        response: { 200: s.meResponse },
+      },
+    },
+    async (request) => {
+      const who = requireAuth(request);
+      return withDoctorProfile(who, await auth.updateProfile(who, request.body, metaOf(request)));
     },
   );
 };

@@ -17,8 +17,21 @@ export interface TokenSettings {
   accessTtlSeconds: number;
 }
 
+/**
+ * Whether a session (refresh family) was ended: its access tokens are refused (revocations.ts).
+ * Throws (503) while that can't be known yet.
+ */
+export type SessionRevoked = (sessionId: string) => boolean;
+
+const sessionEnded = () => unauthorized('The session has ended; sign in again', 'SESSION_REVOKED');
+
 /** Access tokens (JWT, asymmetric, `alg` pinned), MFA challenge tokens, and opaque refresh tokens. */
-export function createTokenService(key: SigningKey, clock: Clock, settings: TokenSettings) {
+export function createTokenService(
+  key: SigningKey,
+  clock: Clock,
+  settings: TokenSettings,
+  sessionRevoked: SessionRevoked,
+) {
   const jwks = createLocalJWKSet({ keys: [key.publicJwk] });
   const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
   const verified = new Map<string, { auth: AuthContext; expiresAt: number }>();
@@ -59,6 +72,24 @@ export function createTokenService(key: SigningKey, clock: Clock, settings: Toke
     }
   }
 
+  /** Signature, audience, type and claims checked; remembered until it expires. */
+  async function verifySignedAccessToken(token: string): Promise<AuthContext> {
+    const payload = await verify(token, ACCESS_AUDIENCE, 'at+jwt');
+    const role = payload.role as Role;
+    if (
+      !payload.sub ||
+      typeof payload.sid !== 'string' ||
+      !ROLES.includes(role) ||
+      !Array.isArray(payload.amr)
+    ) {
+      throw unauthorized('The token is invalid', 'INVALID_TOKEN');
+    }
+    const auth = { userId: payload.sub, role, sessionId: payload.sid, mfa: payload.amr.includes('otp') };
+    if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+    verified.set(token, { auth, expiresAt: (payload.exp ?? 0) * 1000 });
+    return auth;
+  }
+
   return {
     accessTtlSeconds: settings.accessTtlSeconds,
 
@@ -74,20 +105,9 @@ export function createTokenService(key: SigningKey, clock: Clock, settings: Toke
 
     async verifyAccessToken(token: string): Promise<AuthContext> {
       const known = verified.get(token);
-      if (known && known.expiresAt > clock.now().getTime()) return known.auth;
-      const payload = await verify(token, ACCESS_AUDIENCE, 'at+jwt');
-      const role = payload.role as Role;
-      if (
-        !payload.sub ||
-        typeof payload.sid !== 'string' ||
-        !ROLES.includes(role) ||
-        !Array.isArray(payload.amr)
-      ) {
-        throw unauthorized('The token is invalid', 'INVALID_TOKEN');
-      }
-      const auth = { userId: payload.sub, role, sessionId: payload.sid, mfa: payload.amr.includes('otp') };
-      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
-      verified.set(token, { auth, expiresAt: (payload.exp ?? 0) * 1000 });
+      const auth =
+        known && known.expiresAt > clock.now().getTime() ? known.auth : await verifySignedAccessToken(token);
+      if (sessionRevoked(auth.sessionId)) throw sessionEnded();
       return auth;
     },
 

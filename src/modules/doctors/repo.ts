@@ -134,6 +134,14 @@ export async function upsertProfile(
     .execute();
 }
 
+export async function setSearchText(db: Db, id: string, searchText: string, now: Date): Promise<void> {
+  await db
+    .updateTable('doctors')
+    .set({ search_text: searchText, updated_at: now })
+    .where('user_id', '=', id)
+    .execute();
+}
+
 export async function setVerification(
   db: Db,
   id: string,

@@ -64,6 +64,10 @@ const SEARCH_REUSE_MS = 1_000;
 const SEARCH_STALE_MS = 10_000;
 const SEARCH_CACHE_ENTRIES = 1_000;
 
+/** What free-text search matches: the doctor's name, specializations (by name) and bio. */
+const searchTextOf = (name: string, specializations: string[], bio: string) =>
+  [name, ...specializations.map((s) => SPECIALIZATION_NAMES.get(s) ?? s), bio].join(' ');
+
 /** Whether `viewer` may see this doctor although it is not (yet) verified. */
 const privileged = (id: string, viewer: AuthContext | null) =>
   viewer?.role === 'admin' || viewer?.userId === id;
@@ -125,7 +129,6 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
         const reset =
           existing?.verification_status === 'verified' &&
           (existing.registration_number !== registrationNumber || existing.council !== council);
-        const specializationNames = input.specializations.map((s) => SPECIALIZATION_NAMES.get(s) ?? s);
         await repo.upsertProfile(
           tx,
           auth.userId,
@@ -140,7 +143,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
             bio: input.bio,
             timezone: input.timezone,
             experience_years: input.experienceYears,
-            search_text: [name, ...specializationNames, input.bio].join(' '),
+            search_text: searchTextOf(name, input.specializations, input.bio),
             updated_at: clock.now(),
           },
           reset ? 'reset' : 'keep',
@@ -159,6 +162,18 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       // A new zone moves the schedule's hours to other instants: its slots are made again.
       await changed(auth.userId, { regenerate: moved });
       return profile;
+    },
+
+    /**
+     * Inside the transaction that changed a user's name (users.name): if they are a doctor, their
+     * search text follows, under the doctor's lock (so a profile write running meanwhile can't put
+     * the old name back). Returns what to call after the commit: public readers hear of it.
+     */
+    async nameChanged(tx: Db, id: string): Promise<() => Promise<void>> {
+      if (!(await repo.lockDoctor(tx, id))) return async () => {};
+      const row = (await repo.findDoctor(tx, id))!;
+      await repo.setSearchText(tx, id, searchTextOf(row.name, row.specializations, row.bio), clock.now());
+      return () => changed(id, { regenerate: false });
     },
 
     ...createDoctorReview(db),

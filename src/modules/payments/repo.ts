@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
 import type { PaymentRow, PaymentStatus, RefundRow } from '../../platform/db/schema.ts';
 
@@ -37,6 +37,24 @@ export function forAppointments(db: Db, appointmentIds: string[]): Promise<Payme
     .selectFrom('payments')
     .selectAll()
     .where(sql<boolean>`appointment_id = ANY(${appointmentIds}::uuid[])`)
+    .execute();
+}
+
+/** Newest first: one payer's (or, without `payerId`, everyone's), after the keyset position; `limit` rows. */
+export function list(
+  db: Db,
+  f: { payerId?: string | undefined; after?: { createdAt: Date; id: string } | undefined; limit: number },
+): Promise<PaymentRow[]> {
+  return db
+    .selectFrom('payments')
+    .selectAll()
+    .$if(f.payerId !== undefined, (q) => q.where('payer_id', '=', f.payerId!))
+    .$if(f.after !== undefined, (q) =>
+      q.where(sql<SqlBool>`(created_at, id) < (${f.after!.createdAt}::timestamptz, ${f.after!.id}::uuid)`),
+    )
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(f.limit)
     .execute();
 }
 

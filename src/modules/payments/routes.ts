@@ -1,54 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
-import { idSchema, requireAuth, requireRole, unauthorized } from '../../http/index.ts';
-import { EVENT_OUTCOMES, type PaymentEvents, webhookStatus } from './events.ts';
+import {
+  cursorSchema,
+  idSchema,
+  limitSchema,
+  pageOf,
+  requireAuth,
+  requireRole,
+  unauthorized,
+} from '../../http/index.ts';
+import { type PaymentEvents, webhookStatus } from './events.ts';
 import type { SandboxProvider } from './sandbox.ts';
+import * as s from './schemas.ts';
 import type { PaymentService } from './service.ts';
-
-const eventOutcome = z
-  .object({
-    status: z
-      .enum(['processed', 'duplicate', 'ignored'])
-      .describe('processed: applied now; duplicate: this event was applied before; ignored: nothing to do'),
-  })
-  .meta({ id: 'WebhookOutcome' });
-const sandboxOutcome = eventOutcome
-  .extend({ outcome: z.enum(EVENT_OUTCOMES).describe('What the payment did (see the description)') })
-  .meta({ id: 'SandboxOutcome' });
-const checkoutSchema = z
-  .object({
-    paymentId: z.uuid(),
-    provider: z.string().meta({ examples: ['razorpay'] }),
-    publicKey: z
-      .string()
-      .nullable()
-      .meta({ examples: ['rzp_test_1DP5mmOlF5G5ag'] })
-      .describe('Pass to the gateway’s checkout'),
-    orderId: z.string().meta({ examples: ['order_N5aD3kX1yZ2b'] }),
-    amountMinor: z
-      .number()
-      .int()
-      .meta({ examples: [50000] })
-      .describe('In paise (₹500 = 50000)'),
-    currency: z.string().meta({ examples: ['INR'] }),
-    status: z.string().meta({ examples: ['pending'] }),
-  })
-  .meta({ id: 'Checkout' });
-const SAMPLE_EVENT = JSON.stringify({
-  event: 'payment.captured',
-  payload: {
-    payment: {
-      entity: {
-        id: 'pay_N5aE1x',
-        order_id: 'order_N5aD3kX1yZ2b',
-        amount: 50000,
-        currency: 'INR',
-        status: 'captured',
-      },
-    },
-  },
-});
 
 export const paymentRoutes: FastifyPluginAsyncZod<{
   payments: PaymentService;
@@ -82,9 +47,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
         body: z
           .string()
           .max(1_000_000)
-          .meta({ examples: [SAMPLE_EVENT] })
+          .meta({ examples: [s.SAMPLE_EVENT] })
           .describe('The event, as sent'),
-        response: { 200: eventOutcome },
+        response: { 200: s.eventOutcome },
       },
     },
     async (request) => {
@@ -100,6 +65,21 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
     },
   );
 
+  app.get(
+    '/payments',
+    {
+      preHandler: payer,
+      schema: {
+        tags,
+        summary: 'Payments, newest first: a patient’s own, or (admins) everyone’s',
+        security,
+        querystring: z.strictObject({ limit: limitSchema, cursor: cursorSchema }),
+        response: { 200: pageOf(s.paymentItem) },
+      },
+    },
+    async (request) => payments.list(requireAuth(request), request.query),
+  );
+
   app.post(
     '/payments/:id/checkout',
     {
@@ -111,7 +91,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
           'Call this when the patient goes to pay. With Razorpay, pass `orderId` and `publicKey` to Razorpay Checkout; the result arrives by webhook. Calling it again returns the same order.',
         security,
         params: z.strictObject({ id: idSchema }),
-        response: { 200: checkoutSchema },
+        response: { 200: s.checkoutSchema },
       },
     },
     async (request) => payments.checkout(requireAuth(request), request.params.id),
@@ -129,7 +109,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{
         params: z.strictObject({ id: idSchema, outcome: z.enum(['succeed', 'fail']) }),
         description:
           'Answers what happened: `captured` (the booking is confirmed), `duplicate_capture` (a second payment of one order: refunded), `refunded_late` (paid after the hold ended: refunded, the booking stays expired), `ignored` (e.g. a failure after a success), `failed`, `already_captured`, `mismatch`.',
-        response: { 200: sandboxOutcome },
+        response: { 200: s.sandboxOutcome },
       },
     },
     async (request) => {

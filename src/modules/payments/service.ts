@@ -1,5 +1,6 @@
 import type { RawBuilder } from 'kysely';
-import { type AuthContext, notFound } from '../../http/index.ts';
+import { z } from 'zod';
+import { type AuthContext, decodeCursor, notFound, page } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { PaymentRow, Wire } from '../../platform/db/schema.ts';
@@ -24,6 +25,15 @@ export const toPaymentView = (p: Wire<PaymentRow>): PaymentView => ({
   providerOrderId: p.provider_order_id,
   refundedMinor: p.refund_amount_minor,
 });
+
+/** GET /payments: what the payer (or an admin) sees of each payment. */
+export const toPaymentListItem = (p: PaymentRow) => ({
+  ...toPaymentView(p),
+  appointmentId: p.appointment_id,
+  createdAt: p.created_at.toISOString(),
+});
+
+const listCursor = z.object({ t: z.iso.datetime(), id: z.uuid() });
 
 /**
  * Payment rows and the gateway order. A booking writes its payment row in its own statement
@@ -69,6 +79,17 @@ export function createPaymentService(deps: {
 
     forAppointment: (tx: Db, appointmentId: string) => repo.forAppointment(tx, appointmentId),
     forAppointments: (ids: string[]) => repo.forAppointments(db, ids),
+
+    /** Newest first: a patient's own payments, or (admins) everyone's. */
+    async list(auth: AuthContext, q: { limit: number; cursor?: string | undefined }) {
+      const after = decodeCursor(q.cursor, listCursor);
+      const rows = await repo.list(db, {
+        payerId: auth.role === 'admin' ? undefined : auth.userId,
+        after: after ? { createdAt: new Date(after.t), id: after.id } : undefined,
+        limit: q.limit + 1,
+      });
+      return page(rows, q.limit, toPaymentListItem, (p) => ({ t: p.created_at.toISOString(), id: p.id }));
+    },
 
     /** What a browser needs to open the gateway's checkout for this payment (creating its order once). */
     async checkout(auth: AuthContext, paymentId: string) {

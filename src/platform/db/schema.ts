@@ -17,9 +17,13 @@ export interface UsersTable {
   mfa_pending_secret: string | null;
   /** Last accepted TOTP time step, so a code is accepted once. */
   mfa_last_step: number | null;
+  /** The language of what is sent to the user. */
+  locale: Generated<Locale>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
+
+export type Locale = 'en' | 'hi';
 
 export interface RecoveryCodesTable {
   id: Generated<string>;
@@ -40,6 +44,16 @@ export interface RefreshTokensTable {
   rotated_at: Timestamp | null;
   grace_used: Generated<boolean>;
   revoked_at: Timestamp | null;
+}
+
+export interface PasswordResetTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  /** SHA-256 of the mailed token; the token itself is never stored. */
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
 }
 
 export interface AuditLogsTable {
@@ -220,6 +234,7 @@ export interface Database {
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
   refresh_tokens: RefreshTokensTable;
+  password_reset_tokens: PasswordResetTokensTable;
   audit_logs: AuditLogsTable;
 }
 

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Role } from '../../config.ts';
+import { type AuthContext, type RequestMeta, unauthorized } from '../../http/index.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { User } from '../../platform/db/schema.ts';
+import { type AuthDeps, eventCounter, type Session } from './parts.ts';
+import * as repo from './repo.ts';
+import { hashRefreshToken, newRefreshToken } from './tokens.ts';
+
+/**
+ * Sessions: one refresh-token family per sign-in, its id the `sid` of its access tokens.
+ *
+ * Invariants:
+ * - A refresh token is used once: rotation marks it, a second use within the race grace continues
+ *   the family once, any later use revokes the family (theft).
+ * - Whatever ends a session ends its access tokens too: every revoking commit is followed by
+ *   `revocations.revoked` with the families whose access tokens may be alive.
+ */
+
+const DAY_MS = 86_400_000;
+
+export function createSessions(deps: AuthDeps) {
+  const { db, clock, tokens, audit, revocations, settings } = deps;
+  const count = eventCounter(deps.metrics);
+
+  async function continueSession(
+    tx: Db,
+    userId: string,
+    role: Role,
+    familyId: string,
+    mfa: boolean,
+  ): Promise<Session> {
+    const now = clock.now();
+    const refresh = newRefreshToken();
+    await repo.insertRefreshToken(tx, {
+      userId,
+      familyId,
+      hash: refresh.hash,
+      mfa,
+      now,
+      expiresAt: new Date(now.getTime() + settings.refreshTtlDays * DAY_MS),
+    });
+    const accessToken = await tokens.issueAccessToken({ id: userId, role }, familyId, mfa);
+    return { accessToken, refreshToken: refresh.token, expiresIn: tokens.accessTtlSeconds };
+  }
+
+  return {
+    /** A new refresh-token family (one per sign-in) and its first access token. */
+    start(tx: Db, user: User, mfa: boolean): Promise<Session> {
+      return continueSession(tx, user.id, user.role, randomUUID(), mfa);
+    },
+
+    /**
+     * Inside the caller's transaction: ends the user's sessions (all, or all but `except`). How many
+     * ended, and which may still have live access tokens (for `announce` after the commit).
+     */
+    async end(tx: Db, userId: string, except?: string): Promise<{ count: number; live: string[] }> {
+      const liveSince = new Date(clock.now().getTime() - tokens.accessTtlSeconds * 1000);
+      const ended = await repo.revokeSessions(tx, userId, clock.now(), { except, liveSince });
+      return { count: ended.length, live: ended.filter((s) => s.live).map((s) => s.family_id) };
+    },
+
+    /** After the commit that ended them: these sessions' access tokens stop working everywhere. */
+    announce: (familyIds: readonly string[]) => revocations.revoked(familyIds),
+
+    async refresh(refreshToken: string, meta: RequestMeta): Promise<Session> {
+      const now = clock.now();
+      const outcome = await db.transaction().execute(async (tx) => {
+        const token = await repo.lockRefreshToken(tx, hashRefreshToken(refreshToken));
+        if (!token || token.revoked_at || token.expires_at <= now) return { kind: 'invalid' as const };
+        if (token.rotated_at) {
+          const sinceRotation = now.getTime() - token.rotated_at.getTime();
+          // Two tabs refreshing with the same token at once: both get a session, nobody is logged out.
+          // Once only: a third presentation is treated as theft, so a stolen token can't fork the family.
+          if (sinceRotation <= settings.refreshReuseGraceSeconds * 1000 && !token.grace_used) {
+            await repo.useGrace(tx, token.id);
+            return {
+              kind: 'ok' as const,
+              session: await continueSession(tx, token.user_id, token.role, token.family_id, token.mfa),
+            };
+          }
+          const revoked = await repo.revokeFamily(tx, token.family_id, now);
+          await audit.record(tx, meta, {
+            action: 'auth.refresh_reuse',
+            entity: 'session',
+            entityId: token.family_id,
+            actor: { id: token.user_id, role: token.role },
+            details: { revokedTokens: revoked },
+          });
+          return { kind: 'reused' as const, familyId: token.family_id };
+        }
+        await repo.markRotated(tx, token.id, now);
+        return {
+          kind: 'ok' as const,
+          session: await continueSession(tx, token.user_id, token.role, token.family_id, token.mfa),
+        };
+      });
+      if (outcome.kind === 'invalid') {
+        count('refresh_invalid');
+        throw unauthorized('The refresh token is invalid or expired', 'INVALID_REFRESH_TOKEN');
+      }
+      if (outcome.kind === 'reused') {
+        await revocations.revoked([outcome.familyId]);
+        count('refresh_reuse');
+        deps.logger.warn(
+          { requestId: meta.requestId },
+          'refresh token reuse detected; session family revoked',
+        );
+        throw unauthorized(
+          'The refresh token was already used; the session has been revoked',
+          'REFRESH_TOKEN_REUSED',
+        );
+      }
+      count('refresh');
+      return outcome.session;
+    },
+
+    async logout(auth: AuthContext, meta: RequestMeta): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        await repo.revokeFamily(tx, auth.sessionId, clock.now());
+        await audit.record(tx, meta, { action: 'auth.logout', entity: 'session', entityId: auth.sessionId });
+      });
+      await revocations.revoked([auth.sessionId]);
+      count('logout');
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
