@@ -96,7 +96,7 @@ describe('PATCH /me', () => {
       [{ phone: '98123' }, 'body.phone'],
       [{ locale: 'fr' }, 'body.locale'],
       [{ name: '   ' }, 'body.name'],
-      [{ email: 'new@example.test' }, 'body'],
+      [{ email: 'new@example.test' }, 'body.email'],
     ] as const) {
       const res = await patchMe(a.accessToken, payload);
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
