@@ -127,15 +127,11 @@ export const reviewQueueItem = ownDoctorSchema
   .extend({ email: z.email().meta({ examples: ['asha.rao@example.com'] }), createdAt: utcSchema })
   .meta({ id: 'DoctorForReview' });
 
+const searchTerm = z.string().trim().min(1).max(100).optional();
+
 export const reviewQuery = z.strictObject({
   status: z.enum(['pending', 'verified', 'rejected']).optional(),
-  q: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('Prefix of the name, e-mail or registration number'),
+  q: searchTerm.describe('Prefix of the name, e-mail or registration number'),
   limit: limitSchema,
   cursor: cursorSchema,
 });
@@ -172,13 +168,7 @@ export const searchQuery = z.strictObject({
   mode: modeSchema.optional(),
   minFee: feeFilter.describe('Lowest fee, in paise (₹500 = 50000)'),
   maxFee: feeFilter.describe('Highest fee, in paise (₹500 = 50000)'),
-  q: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('Free text over name, bio and specializations; tolerant of typos'),
+  q: searchTerm.describe('Free text over name, bio and specializations; tolerant of typos'),
   availableOn: dateSchema
     .optional()
     .describe('A date (`YYYY-MM-DD`) in the doctor’s time zone with at least one slot bookable now'),
