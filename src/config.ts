@@ -78,6 +78,17 @@ const envSchema = z.object({
   CANCELLATION_FULL_REFUND_HOURS: int(0, 720).default(24),
   LATE_CANCELLATION_REFUND_PERCENT: int(0, 100).default(0),
   RESCHEDULE_CUTOFF_HOURS: int(0, 720).default(24),
+  CONSULTATION_START_EARLY_MINUTES: int(0, 240).default(15),
+  CONSULTATION_NO_SHOW_AFTER_MINUTES: int(0, 240).default(10),
+  ROOM_OPENS_MINUTES_BEFORE: int(0, 240).default(15),
+  ROOM_CLOSES_MINUTES_AFTER: int(0, 480).default(30),
+  VIDEO_PROVIDER: z.enum(['jitsi', 'livekit']).default('jitsi'),
+  JITSI_DOMAIN: z.string().min(1).default('meet.jit.si'),
+  JITSI_APP_ID: z.string().min(1).default('amrutam'),
+  JITSI_APP_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LIVEKIT_URL: url(['wss:', 'ws:', 'https:', 'http:']).optional(),
+  LIVEKIT_API_KEY: z.string().min(1).optional(),
+  LIVEKIT_API_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   SCHEDULE_MAX_SLOTS: int(1, 100_000).default(10_000),
   SCHEDULE_CHANGES_PER_MINUTE: int(1).default(10),
   PAYMENT_WEBHOOK_SECRET: z.string().min(8).optional(),
@@ -145,6 +156,20 @@ export interface Config {
   /** Anti-hoarding (OWASP API6): unpaid holds per patient, upcoming bookings per patient per doctor. */
   bookingLimits: { maxUnpaidHolds: number; maxUpcomingPerDoctor: number; relapseCooldownSeconds: number };
   changePolicy: { fullRefundHours: number; lateRefundPercent: number; rescheduleCutoffHours: number };
+  /**
+   * The video provider. Its secret signs join tokens: LIVEKIT_API_SECRET, or JITSI_APP_SECRET (in
+   * development, generated into DATA_DIR when unset; see platform.ts).
+   */
+  video:
+    | { provider: 'jitsi'; domain: string; appId: string; secret: string | undefined }
+    | { provider: 'livekit'; url: string; apiKey: string; secret: string };
+  /** When a consultation may start, be marked a no-show, and its video room be joined. */
+  consultation: {
+    startEarlyMinutes: number;
+    noShowAfterMinutes: number;
+    roomOpensBeforeMinutes: number;
+    roomClosesAfterMinutes: number;
+  };
   schedule: { maxSlots: number; changesPerMinute: number };
   slotCache: { checkMs: number; maxSlots: number };
   rateLimit: {
@@ -216,6 +241,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (!e[name]) problems.push(`${name}: required when PAYMENT_PROVIDER=razorpay`);
     }
   }
+  if (e.VIDEO_PROVIDER === 'livekit') {
+    for (const name of ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const) {
+      if (!e[name]) problems.push(`${name}: required when VIDEO_PROVIDER=livekit`);
+    }
+  } else if (e.NODE_ENV === 'production' && !e.JITSI_APP_SECRET) {
+    problems.push('JITSI_APP_SECRET: required in production with VIDEO_PROVIDER=jitsi');
+  }
   if (e.AUDIT_CHECKPOINT_STORE === 'redis' && !e.REDIS_URL) {
     problems.push('AUDIT_CHECKPOINT_STORE: redis needs REDIS_URL');
   }
@@ -265,6 +297,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fullRefundHours: e.CANCELLATION_FULL_REFUND_HOURS,
       lateRefundPercent: e.LATE_CANCELLATION_REFUND_PERCENT,
       rescheduleCutoffHours: e.RESCHEDULE_CUTOFF_HOURS,
+    },
+    video:
+      e.VIDEO_PROVIDER === 'livekit'
+        ? {
+            provider: 'livekit',
+            url: e.LIVEKIT_URL ?? '',
+            apiKey: e.LIVEKIT_API_KEY ?? '',
+            secret: e.LIVEKIT_API_SECRET ?? '',
+          }
+        : { provider: 'jitsi', domain: e.JITSI_DOMAIN, appId: e.JITSI_APP_ID, secret: e.JITSI_APP_SECRET },
+    consultation: {
+      startEarlyMinutes: e.CONSULTATION_START_EARLY_MINUTES,
+      noShowAfterMinutes: e.CONSULTATION_NO_SHOW_AFTER_MINUTES,
+      roomOpensBeforeMinutes: e.ROOM_OPENS_MINUTES_BEFORE,
+      roomClosesAfterMinutes: e.ROOM_CLOSES_MINUTES_AFTER,
     },
     schedule: { maxSlots: e.SCHEDULE_MAX_SLOTS, changesPerMinute: e.SCHEDULE_CHANGES_PER_MINUTE },
     slotCache: { checkMs: e.SLOT_CACHE_CHECK_MS, maxSlots: e.SLOT_CACHE_MAX_SLOTS },

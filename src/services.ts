@@ -21,6 +21,8 @@ import { razorpayProvider } from './modules/payments/razorpay.ts';
 import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
+import { jitsiProvider, livekitProvider } from './modules/rooms/providers.ts';
+import { createRooms } from './modules/rooms/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
 import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
@@ -147,6 +149,18 @@ export function createServices(platform: Platform) {
       ...config.bookingLimits,
       ...config.changePolicy,
     },
+    windows: config.consultation,
+  });
+  const rooms = createRooms({
+    db,
+    clock,
+    audit,
+    appointments,
+    windows: config.consultation,
+    provider:
+      config.video.provider === 'livekit'
+        ? livekitProvider(config.video, platform.videoSecret, clock)
+        : jitsiProvider(config.video, platform.videoSecret, clock),
   });
   const paymentEvents = createPaymentEvents({
     db,
@@ -174,6 +188,7 @@ export function createServices(platform: Platform) {
     payments,
     paymentEvents,
     appointments,
+    rooms,
     idempotencyStore,
   };
 }

@@ -15,12 +15,19 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   /** A passing state (a lock, a race still running): the same request may get another answer soon. */
   readonly transient: boolean;
+  /** When a time window decides the answer: when it opens and closes (problem extension members). */
+  readonly window: ProblemWindow | undefined;
 
   constructor(
     status: number,
     code: string,
     detail: string,
-    options: { retryAfterSeconds?: number; errors?: FieldError[]; transient?: boolean } = {},
+    options: {
+      retryAfterSeconds?: number;
+      errors?: FieldError[];
+      transient?: boolean;
+      window?: ProblemWindow;
+    } = {},
   ) {
     super(detail);
     this.name = 'AppError';
@@ -29,7 +36,13 @@ export class AppError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.errors = options.errors;
     this.transient = options.transient ?? false;
+    this.window = options.window;
   }
+}
+
+export interface ProblemWindow {
+  opensAt?: string;
+  closesAt?: string;
 }
 
 export const unauthorized = (detail = 'Authentication is required', code = 'UNAUTHORIZED') =>
@@ -37,8 +50,11 @@ export const unauthorized = (detail = 'Authentication is required', code = 'UNAU
 export const forbidden = (detail = 'You may not do this', code = 'FORBIDDEN') =>
   new AppError(403, code, detail);
 export const notFound = (what = 'Resource') => new AppError(404, 'NOT_FOUND', `${what} not found`);
-export const conflict = (code: string, detail: string, options: { transient?: boolean } = {}) =>
-  new AppError(409, code, detail, options);
+export const conflict = (
+  code: string,
+  detail: string,
+  options: { transient?: boolean; window?: ProblemWindow } = {},
+) => new AppError(409, code, detail, options);
 export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many requests, slow down') =>
   new AppError(429, 'RATE_LIMITED', detail, { retryAfterSeconds });
 export const serviceUnavailable = (detail = 'A dependency is unavailable, retry shortly') =>
@@ -52,6 +68,8 @@ export interface Problem {
   code: string;
   requestId: string;
   errors?: FieldError[];
+  opensAt?: string;
+  closesAt?: string;
 }
 
 export function problemOf(error: AppError, requestId: string): Problem {
@@ -63,6 +81,7 @@ export function problemOf(error: AppError, requestId: string): Problem {
     code: error.code,
     requestId,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...error.window,
   };
 }
 

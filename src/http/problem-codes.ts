@@ -36,6 +36,7 @@ export const PROBLEM_CODES = {
   // 403
   FORBIDDEN: 'Your role may not do this',
   MFA_REQUIRED: 'Your role must enable and use MFA first',
+  ROOM_NOT_OPEN: 'The video room is closed now; `opensAt` and `closesAt` say when it is open',
   // 404
   NOT_FOUND: 'It does not exist, or it is not yours',
   // 409

@@ -27,6 +27,8 @@ export interface Platform {
   signingKey: SigningKey;
   /** Signs payment webhooks: PAYMENT_WEBHOOK_SECRET, or (sandbox, development) one generated into DATA_DIR. */
   webhookSecret: string;
+  /** Signs video-room join tokens: the provider's secret, or (Jitsi, development) one generated into DATA_DIR. */
+  videoSecret: string;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -43,16 +45,16 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
 
-  const [cipher, signingKey, webhookSecret] = await Promise.all([
+  const devSecret = (file: string) =>
+    readOrCreateSecretFile(path.join(config.dataDir, file), () => randomBytes(32).toString('base64url'));
+  const [cipher, signingKey, webhookSecret, videoSecret] = await Promise.all([
     loadCipher(config.phiEncryptionKeys, config.dataDir),
     loadSigningKey(
       { privateKeyPem: config.jwt.privateKeyPem, publicKeyPem: config.jwt.publicKeyPem },
       config.dataDir,
     ),
-    config.payments.webhookSecret ??
-      readOrCreateSecretFile(path.join(config.dataDir, 'webhook-secret'), () =>
-        randomBytes(32).toString('base64url'),
-      ),
+    config.payments.webhookSecret ?? devSecret('webhook-secret'),
+    config.video.secret ?? devSecret('jitsi-secret'),
   ]);
 
   let db: Db;
@@ -118,6 +120,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     cipher,
     signingKey,
     webhookSecret,
+    videoSecret,
     metrics,
     async close() {
       await kv.close();

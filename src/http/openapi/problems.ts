@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
+import { utcSchema } from '../formats.ts';
 import { PROBLEM_CODES, type ProblemCode } from '../problem-codes.ts';
 
 /** What a route declares beyond the standard problems (see `standardProblems`): status → codes. */
@@ -34,6 +35,8 @@ export const problemSchema = z
     code: z.string().describe('Stable, UPPER_SNAKE: what a client branches on'),
     requestId: z.string().describe('Also in the `X-Request-Id` header: quote it when asking for help'),
     errors: z.array(fieldErrorSchema).optional().describe('Validation failures, one per field'),
+    opensAt: utcSchema.optional().describe('When a time window decides: when it opens'),
+    closesAt: utcSchema.optional().describe('…and when it closes'),
   })
   .meta({
     id: 'Problem',

@@ -18,6 +18,7 @@ import type { AppointmentParts } from './parts.ts';
 import { type ChangePolicy, refundOnCancel, tooLate, whySlotRefused } from './policy.ts';
 import * as repo from './repo.ts';
 import { RESCHEDULABLE, TRANSITIONS } from './state.ts';
+import { type ConsultationWindows, stepOpensAt } from './windows.ts';
 
 /**
  * Changes to a booked appointment: cancel, reschedule, the doctor's lifecycle steps, and
@@ -42,8 +43,10 @@ export interface CancelRows {
 const invalidState = (status: string, action: string) =>
   conflict('INVALID_STATE', `An appointment that is ${status} can't be ${action}`);
 
-export function createChanges(deps: AppointmentParts & { policy: ChangePolicy }) {
-  const { db, clock, keys, holds, audit, outbox, payments, views, feed, policy } = deps;
+export function createChanges(
+  deps: AppointmentParts & { policy: ChangePolicy; windows: ConsultationWindows },
+) {
+  const { db, clock, keys, holds, audit, outbox, payments, views, feed, policy, windows } = deps;
 
   const isParty = (a: AppointmentRow, auth: AuthContext) =>
     auth.role === 'admin' || a.patient_id === auth.userId || a.doctor_id === auth.userId;
@@ -219,10 +222,17 @@ export function createChanges(deps: AppointmentParts & { policy: ChangePolicy })
       const a = await loadOwn(tx, id, auth, now);
       if (auth.role !== 'admin' && a.doctor_id !== auth.userId)
         throw forbidden('Only the doctor runs the consultation');
-      if (step === 'noShow' && now < a.starts_at) {
-        throw conflict('TOO_EARLY', 'A no-show can be recorded once the appointment has started');
+      if (!(TRANSITIONS[step].from as readonly string[]).includes(a.status)) {
+        throw invalidState(a.status, words[step]);
       }
-      const updated = a.status === 'expired' ? undefined : await repo.transition(tx, id, step, now);
+      const opensAt = stepOpensAt(step, a.starts_at, windows);
+      if (opensAt && now < opensAt) {
+        const what = step === 'start' ? 'The consultation can be started' : 'A no-show can be recorded';
+        throw conflict('TOO_EARLY', `${what} from ${opensAt.toISOString()}`, {
+          window: { opensAt: opensAt.toISOString() },
+        });
+      }
+      const updated = await repo.transition(tx, id, step, now);
       if (!updated) throw invalidState(a.status, words[step]);
       await audit.record(tx, meta, {
         action: `appointment.${action[step]}`,

@@ -17,6 +17,7 @@ import { type ChangePolicy, cancellationQuote } from './policy.ts';
 import * as repo from './repo.ts';
 import { cursorShape } from './schemas.ts';
 import { createViews } from './views.ts';
+import type { ConsultationWindows } from './windows.ts';
 
 /**
  * The appointments module, assembled: booking (booking.ts), holds (holds.ts), changes
@@ -35,19 +36,22 @@ export function createAppointmentService(deps: {
   metrics: Metrics;
   logger: Logger;
   settings: BookingSettings & ChangePolicy;
+  windows: ConsultationWindows;
 }) {
   const { db, clock, payments, feed } = deps;
   const views = createViews(deps.cipher);
   const holds = createHolds(deps);
   const booking = createBooking({ ...deps, holds, views });
-  const changes = createChanges({ ...deps, holds, views, policy: deps.settings });
+  const changes = createChanges({ ...deps, holds, views, policy: deps.settings, windows: deps.windows });
 
-  /** The appointment if `auth` is one of its parties or an admin; 404 otherwise (never "not yours"). */
-  async function findOwn(auth: AuthContext, id: string, now = clock.now()) {
+  /**
+   * The appointment if `auth` is one of its parties (or an admin, unless `partiesOnly`); 404
+   * otherwise (never "not yours").
+   */
+  async function findOwn(auth: AuthContext, id: string, now = clock.now(), partiesOnly = false) {
     const a = await repo.find(db, id, now);
-    if (!a || !(auth.role === 'admin' || a.patient_id === auth.userId || a.doctor_id === auth.userId)) {
-      throw notFound('Appointment');
-    }
+    const party = a && (a.patient_id === auth.userId || a.doctor_id === auth.userId);
+    if (!a || !(party || (auth.role === 'admin' && !partiesOnly))) throw notFound('Appointment');
     return a;
   }
 
@@ -71,6 +75,11 @@ export function createAppointmentService(deps: {
     async get(auth: AuthContext, id: string) {
       const a = await findOwn(auth, id);
       return views.appointment(a, (await payments.forAppointment(db, a.id)) ?? null);
+    },
+
+    /** For what only the two parties may do (join the call): admins are told it doesn't exist. */
+    async forParty(auth: AuthContext, id: string) {
+      return views.appointment(await findOwn(auth, id, clock.now(), true), null);
     },
 
     /** What `POST …/cancel` would do now, for this party (nothing changes). */
