@@ -23,6 +23,7 @@ import { availabilitySocket } from './modules/availability/socket.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { paymentRoutes } from './modules/payments/routes.ts';
+import { reviewRoutes } from './modules/reviews/routes.ts';
 import { roomRoutes } from './modules/rooms/routes.ts';
 import { lazyChild } from './platform/logger.ts';
 import type { Platform } from './platform/platform.ts';
@@ -182,6 +183,10 @@ export async function buildApp(platform: Platform): Promise<App> {
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
       await api.register(roomRoutes, { rooms: services.rooms, mfaRequiredRoles: config.mfaRequiredRoles });
+      await api.register(reviewRoutes, {
+        reviews: services.reviews,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
       await api.register(paymentRoutes, {
         payments: services.payments,
         events: services.paymentEvents,

@@ -21,6 +21,7 @@ import { razorpayProvider } from './modules/payments/razorpay.ts';
 import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
+import { createReviews } from './modules/reviews/service.ts';
 import { jitsiProvider, livekitProvider } from './modules/rooms/providers.ts';
 import { createRooms } from './modules/rooms/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
@@ -162,6 +163,7 @@ export function createServices(platform: Platform) {
         ? livekitProvider(config.video, platform.videoSecret, clock)
         : jitsiProvider(config.video, platform.videoSecret, clock),
   });
+  const reviews = createReviews({ db, clock, audit, appointments, doctors });
   const paymentEvents = createPaymentEvents({
     db,
     clock,
@@ -189,6 +191,7 @@ export function createServices(platform: Platform) {
     paymentEvents,
     appointments,
     rooms,
+    reviews,
     idempotencyStore,
   };
 }

@@ -57,7 +57,8 @@ export const PROBLEM_CODES = {
   HOLD_COOLDOWN: 'You let a hold on this slot lapse a moment ago; pick another or wait',
   INVALID_STATE: 'The appointment is not in a state that allows this (or it happened already)',
   TOO_LATE: 'Past the cut-off for this change',
-  TOO_EARLY: 'Not yet: the window for this opens later',
+  TOO_EARLY: 'Not yet: the window for this opens later (`opensAt` says when)',
+  ALREADY_REVIEWED: 'This consultation has a review already',
   CONCURRENT_UPDATE: 'Another change got there first; retry',
   IDEMPOTENCY_IN_PROGRESS: 'A request with this key is still running; retry shortly',
   // 413, 415, 422

@@ -176,6 +176,9 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       return () => changed(id, { regenerate: false });
     },
 
+    /** After a commit that moved the doctor's rating (a review): public readers hear of it. */
+    ratingChanged: (id: string) => changed(id, { regenerate: false }),
+
     ...createDoctorReview(db),
 
     /** Verified doctors for everyone; others only for themselves and admins (404 otherwise). */

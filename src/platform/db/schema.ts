@@ -95,6 +95,8 @@ export interface DoctorsTable {
   /** numeric comes back as a string; the service converts it. */
   rating_avg: ColumnType<string, never, string>;
   rating_count: ColumnType<number, never, number>;
+  /** Sum of all review ratings (kept by the reviews trigger; the average is derived from it). */
+  rating_sum: ColumnType<number, never, never>;
   search_text: string;
   search_tsv: ColumnType<string, never, never>;
   created_at: CreatedAt;
@@ -221,7 +223,18 @@ export interface OutboxTable {
   sent_at: Timestamp | null;
 }
 
+export interface ReviewsTable {
+  id: Generated<string>;
+  appointment_id: string;
+  doctor_id: string;
+  patient_id: string;
+  rating: number;
+  comment: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  reviews: ReviewsTable;
   appointments: AppointmentsTable;
   payments: PaymentsTable;
   refunds: RefundsTable;
