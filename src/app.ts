@@ -23,6 +23,7 @@ import { availabilitySocket } from './modules/availability/socket.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { paymentRoutes } from './modules/payments/routes.ts';
+import { recordsRoutes } from './modules/records/routes.ts';
 import { lazyChild } from './platform/logger.ts';
 import type { Platform } from './platform/platform.ts';
 import { createServices, type Services } from './services.ts';
@@ -178,6 +179,10 @@ export async function buildApp(platform: Platform): Promise<App> {
       await api.register(appointmentRoutes, {
         appointments: services.appointments,
         idempotency,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(recordsRoutes, {
+        records: services.records,
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
       await api.register(paymentRoutes, {

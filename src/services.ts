@@ -21,6 +21,7 @@ import { razorpayProvider } from './modules/payments/razorpay.ts';
 import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
+import { createRecordsService } from './modules/records/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
 import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
@@ -158,6 +159,18 @@ export function createServices(platform: Platform) {
     metrics,
     logger,
   });
+  const records = createRecordsService({
+    db,
+    clock,
+    cipher: platform.cipher,
+    audit,
+    outbox,
+    logger,
+    appointments,
+    patients: auth,
+    doctors,
+    settings: { notesEditHours: config.records.notesEditHours, publicUrl: config.publicUrl },
+  });
   return {
     audit,
     tokens,
@@ -174,6 +187,7 @@ export function createServices(platform: Platform) {
     payments,
     paymentEvents,
     appointments,
+    records,
     idempotencyStore,
   };
 }
