@@ -160,18 +160,22 @@ export const prescriptionSchema = z
   })
   .meta({ id: 'Prescription' });
 
-export const pdfRendering = z
-  .object({
-    status: z.literal('rendering'),
-    retryAfterSeconds: z
-      .number()
-      .int()
-      .meta({ examples: [2] }),
-  })
-  .meta({
-    id: 'PdfRendering',
-    description: 'The PDF is being rendered: ask again after `Retry-After` seconds',
-  });
+export const pdfRendering = {
+  description: 'Still being rendered: ask again after the `Retry-After` header’s seconds (2)',
+  content: {
+    'application/json': {
+      schema: z
+        .object({
+          status: z.literal('rendering'),
+          retryAfterSeconds: z
+            .number()
+            .int()
+            .meta({ examples: [2] }),
+        })
+        .meta({ id: 'PdfRendering' }),
+    },
+  },
+};
 
 export const pdfDocument = {
   description: 'The prescription as a PDF',
