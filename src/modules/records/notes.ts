@@ -1,6 +1,6 @@
-import { type AuthContext, conflict, forbidden, notFound, type RequestMeta } from '../../http/index.ts';
+import { type AuthContext, conflict, notFound, type RequestMeta } from '../../http/index.ts';
 import type { ClinicalNoteRow } from '../../platform/db/schema.ts';
-import type { RecordsDeps } from './parts.ts';
+import { assertTheDoctor, type RecordsDeps } from './parts.ts';
 import * as repo from './repo.ts';
 import { noteContext } from './sealing.ts';
 
@@ -51,7 +51,7 @@ export function createNotes(deps: RecordsDeps) {
       return db.transaction().execute(async (tx) => {
         const now = clock.now();
         const a = await appointments.forRecords(tx, auth, appointmentId);
-        if (a.doctorId !== auth.userId) throw forbidden('Only the appointment’s doctor writes its notes');
+        assertTheDoctor(a, auth, 'writes its notes');
         assertOpen(a, now);
         await repo.lockRecords(tx, a.id);
         const version = (await repo.latestNoteVersion(tx, a.id)) + 1;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type AuthContext, forbidden } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Cipher } from '../../platform/crypto.ts';
 import type { Db } from '../../platform/db/index.ts';
@@ -27,4 +28,9 @@ export interface RecordsDeps {
     /** Where the public verification is reached (printed on the PDF), without a trailing slash. */
     publicUrl: string;
   };
+}
+
+/** Only the appointment's own doctor writes its records (the other party and admins only read). */
+export function assertTheDoctor(a: { doctorId: string }, auth: AuthContext, what: string): void {
+  if (a.doctorId !== auth.userId) throw forbidden(`Only the appointment’s doctor ${what}`);
 }

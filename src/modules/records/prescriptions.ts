@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { type AuthContext, conflict, forbidden, notFound, type RequestMeta } from '../../http/index.ts';
+import { type AuthContext, conflict, notFound, type RequestMeta } from '../../http/index.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { PrescriptionRow } from '../../platform/db/schema.ts';
 import {
@@ -10,7 +10,7 @@ import {
   newVerificationId,
   type PrescriptionContent,
 } from './content.ts';
-import type { RecordsDeps } from './parts.ts';
+import { assertTheDoctor, type RecordsDeps } from './parts.ts';
 import * as repo from './repo.ts';
 import type { prescriptionBody } from './schemas.ts';
 import { contentContext } from './sealing.ts';
@@ -84,7 +84,7 @@ export function createPrescriptions(deps: RecordsDeps) {
       return db.transaction().execute(async (tx) => {
         const now = clock.now();
         const a = await appointments.forRecords(tx, auth, appointmentId);
-        if (a.doctorId !== auth.userId) throw forbidden('Only the appointment’s doctor prescribes');
+        assertTheDoctor(a, auth, 'prescribes');
         if (!PRESCRIBABLE.includes(a.status)) {
           throw conflict(
             'INVALID_STATE',
