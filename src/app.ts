@@ -23,6 +23,7 @@ import { availabilitySocket } from './modules/availability/socket.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { paymentRoutes } from './modules/payments/routes.ts';
+import { recordsRoutes } from './modules/records/routes.ts';
 import { reviewRoutes } from './modules/reviews/routes.ts';
 import { roomRoutes } from './modules/rooms/routes.ts';
 import { lazyChild } from './platform/logger.ts';
@@ -185,6 +186,10 @@ export async function buildApp(platform: Platform): Promise<App> {
       await api.register(roomRoutes, { rooms: services.rooms, mfaRequiredRoles: config.mfaRequiredRoles });
       await api.register(reviewRoutes, {
         reviews: services.reviews,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(recordsRoutes, {
+        records: services.records,
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
       await api.register(paymentRoutes, {

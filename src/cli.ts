@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
 import { seedLoadCommand } from './db/seed/index.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { DataDirInUse } from './platform/db/dir-lock.ts';
@@ -12,13 +13,18 @@ const USAGE = `Usage: npm run cli -- <command>
   create-admin --email E --name N           create an admin (password from ADMIN_PASSWORD or --password)
   audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)
   seed-load --doctors N --patients M --days D [--seed S]
-                                            fill an empty database with realistic data (COPY; benchmarks)`;
+                                            fill an empty database with realistic data (COPY; benchmarks)
+  phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE);
     return command ? 0 : 1;
+  }
+  if (command === 'phi-rotate' && rest.includes('--help')) {
+    console.log(PHI_ROTATE_USAGE);
+    return 0;
   }
   // `migrate` reports what it applied itself; other commands migrate on start like the server.
   const config = command === 'migrate' ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
@@ -65,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'seed-load':
         return await seedLoadCommand(platform, rest);
+      case 'phi-rotate': {
+        const { records, appointments, auth } = createServices(platform);
+        const columns = [...records.sealedColumns, ...appointments.sealedColumns, ...auth.sealedColumns];
+        return await phiRotateCommand(platform, columns, rest);
+      }
       default:
         console.error(`unknown command "${command}"\n${USAGE}`);
         return 1;

@@ -114,6 +114,7 @@ const envSchema = z.object({
   PUBLIC_URL: url(['https:', 'http:']).default('http://localhost:3000'),
   PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
   PASSWORD_RESET_MAILS_PER_HOUR: int(1, 100).default(3),
+  NOTES_EDIT_HOURS_AFTER_COMPLETION: int(0, 8760).default(72),
   RUN_JOBS: bool.default(true),
   MIGRATE_ON_START: bool.optional(),
 });
@@ -191,6 +192,7 @@ export interface Config {
   /** Where users open the web app (links in e-mails), without a trailing slash. */
   publicUrl: string;
   passwordReset: { ttlMinutes: number; mailsPerHour: number };
+  records: { notesEditHours: number }; // hours after completion the doctor may still save notes
   /**
    * Run the background jobs (outbox relay, hold expiry, refunds, audit sealing, slot horizons)
    * inside the API process too. On by default, so one `npm start` is a whole product; operators who
@@ -337,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
       mailsPerHour: e.PASSWORD_RESET_MAILS_PER_HOUR,
     },
+    records: { notesEditHours: e.NOTES_EDIT_HOURS_AFTER_COMPLETION },
     runJobs: e.RUN_JOBS,
     migrateOnStart: e.MIGRATE_ON_START ?? true,
   };

@@ -16,6 +16,9 @@ export function registerJobHandlers(services: Services, log: Logger) {
   queue.process(RESET_TOPIC, async (data) => {
     await services.auth.mailPasswordReset((data as { userId: string }).userId);
   });
+  queue.process('prescription.issued', async (data) => {
+    await services.records.renderPdf((data as { prescriptionId: string }).prescriptionId);
+  });
   // Notifications (e-mail, SMS) subscribe to these; until then they are acknowledged and logged.
   for (const topic of [
     'appointment.created',
@@ -26,6 +29,7 @@ export function registerJobHandlers(services: Services, log: Logger) {
     'appointment.started',
     'appointment.completed',
     'appointment.no_show',
+    'prescription.ready',
   ]) {
     queue.process(topic, async (data) => {
       log.debug({ topic, data }, 'event delivered');

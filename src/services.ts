@@ -21,6 +21,7 @@ import { razorpayProvider } from './modules/payments/razorpay.ts';
 import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
+import { createRecordsService } from './modules/records/service.ts';
 import { createReviews } from './modules/reviews/service.ts';
 import { jitsiProvider, livekitProvider } from './modules/rooms/providers.ts';
 import { createRooms } from './modules/rooms/service.ts';
@@ -174,6 +175,18 @@ export function createServices(platform: Platform) {
     metrics,
     logger,
   });
+  const records = createRecordsService({
+    db,
+    clock,
+    cipher: platform.cipher,
+    audit,
+    outbox,
+    logger,
+    appointments,
+    patients: auth,
+    doctors,
+    settings: { notesEditHours: config.records.notesEditHours, publicUrl: config.publicUrl },
+  });
   return {
     audit,
     tokens,
@@ -192,6 +205,7 @@ export function createServices(platform: Platform) {
     appointments,
     rooms,
     reviews,
+    records,
     idempotencyStore,
   };
 }

@@ -45,7 +45,8 @@ export const PROBLEM_CODES = {
   MFA_SETUP_REQUIRED: 'Start MFA enrolment first',
   MFA_NOT_ENABLED: 'MFA is not on',
   PROFILE_REQUIRED: 'Create the doctor profile first',
-  REGISTRATION_NUMBER_REQUIRED: 'A doctor without a registration number can’t be verified',
+  REGISTRATION_NUMBER_REQUIRED:
+    'A doctor without a registration number and council can’t be verified, nor issue a prescription',
   TIMEZONE_MISMATCH: 'A schedule is kept in the profile’s time zone',
   SLOT_OVERLAP: 'The slot overlaps another of the doctor’s slots',
   SLOT_NOT_OPEN: 'Only an open slot can be removed',
@@ -60,6 +61,9 @@ export const PROBLEM_CODES = {
   TOO_EARLY: 'Not yet: the window for this opens later (`opensAt` says when)',
   ALREADY_REVIEWED: 'This consultation has a review already',
   CONCURRENT_UPDATE: 'Another change got there first; retry',
+  NOTES_CLOSED: 'The notes’ edit window ended (it closes a set time after completion; `detail` says when)',
+  PATIENT_PROFILE_INCOMPLETE:
+    'The patient has not set what a prescription must state (date of birth, sex: PUT /me/profile); `detail` names it',
   IDEMPOTENCY_IN_PROGRESS: 'A request with this key is still running; retry shortly',
   // 413, 415, 422
   PAYLOAD_TOO_LARGE: 'The body is larger than the server accepts',

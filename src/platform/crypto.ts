@@ -26,6 +26,11 @@ export class Cipher {
     this.#activeKid = keys[0]!.kid;
   }
 
+  /** The key new envelopes are sealed with; an envelope that doesn't start `v1:<it>:` awaits re-sealing. */
+  get activeKeyId(): string {
+    return this.#activeKid;
+  }
+
   /**
    * Keyed digests of `value` (HMAC-SHA256 under a subkey of each key, the active key's first): a
    * digest of PHI that can be compared without being guessable from the database alone. Every key

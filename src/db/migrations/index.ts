@@ -6,6 +6,7 @@ import * as m0004 from './0004_booking_core.ts';
 import * as m0005 from './0005_install_identity.ts';
 import * as m0006 from './0006_one_time_zone.ts';
 import * as m0007 from './0007_account_security.ts';
+import * as m0008 from './0008_clinical_records.ts';
 import * as m0009 from './0009_reviews.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0005_install_identity': m0005,
   '0006_one_time_zone': m0006,
   '0007_account_security': m0007,
+  '0008_clinical_records': m0008,
   '0009_reviews': m0009,
 };

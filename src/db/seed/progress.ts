@@ -1,7 +1,7 @@
 /**
- * seed-load's progress on stderr (stdout carries only the final summary). On a terminal: one bar,
- * redrawn at most every 100 ms, over all rows of all tables. Otherwise (a log, the bench runner):
- * one line per table with its rows and seconds, no control characters.
+ * A command's progress on stderr (stdout carries only the final summary): seed-load's, phi-rotate's.
+ * On a terminal: one bar, redrawn at most every 100 ms, over all rows of all tables. Otherwise (a
+ * log, the bench runner): one line per table with its rows and seconds, no control characters.
  */
 
 export class ProgressBar {
@@ -12,8 +12,10 @@ export class ProgressBar {
   #phaseStart = 0;
   #phaseRows = 0;
   readonly total: number;
-  constructor(total: number) {
+  readonly #label: string;
+  constructor(total: number, label = 'seed-load') {
     this.total = total;
+    this.#label = label;
   }
 
   phase(name: string) {
@@ -32,7 +34,7 @@ export class ProgressBar {
     if (!this.#tty) {
       const s = ((performance.now() - this.#phaseStart) / 1000).toFixed(1);
       process.stderr.write(
-        `seed-load: ${this.#phase} ${this.#phaseRows.toLocaleString('en')} rows in ${s} s\n`,
+        `${this.#label}: ${this.#phase} ${this.#phaseRows.toLocaleString('en')} rows in ${s} s\n`,
       );
     }
   }
@@ -48,7 +50,7 @@ export class ProgressBar {
     const ratio = this.total === 0 ? 1 : Math.min(1, this.#done / this.total);
     const filled = Math.round(ratio * width);
     process.stderr.write(
-      `\rseed-load [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ` +
+      `\r${this.#label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ` +
         `${this.#phase.padEnd(16)} ${this.#done.toLocaleString('en')}/${this.total.toLocaleString('en')} rows\x1b[K`,
     );
   }

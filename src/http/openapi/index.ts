@@ -15,6 +15,7 @@ const TAGS = [
   { name: 'doctors', description: 'Profiles, search, verification' },
   { name: 'availability', description: 'Schedules, slots, live changes' },
   { name: 'appointments', description: 'Booking, changes, the consultation’s lifecycle' },
+  { name: 'records', description: 'Clinical notes and prescriptions (PHI), and their public verification' },
   { name: 'payments', description: 'Checkout, gateway webhooks, the development sandbox' },
   { name: 'admin', description: 'For admins' },
   { name: 'audit', description: 'The hash-chained audit trail' },

@@ -18,6 +18,7 @@ const STORED = [
   'currency',
   'cancelled_by',
   'cancel_reason',
+  'completed_at',
   'created_at',
   'updated_at',
 ] as const;
@@ -138,4 +139,14 @@ export function list(db: Db, f: ListFilter): Promise<AppointmentRecord[]> {
   if (f.to) q = q.where('starts_at', '<', f.to);
   if (f.after) q = q.where(sql<SqlBool>`(starts_at, id) > (${f.after.startsAt}, ${f.after.id}::uuid)`);
   return q.execute();
+}
+
+/** What clinical records read of an appointment (records/): its parties, times and status as readers see it. */
+export function findForRecords(db: Db, id: string, now: Date) {
+  return db
+    .selectFrom('appointments')
+    .select(['id', 'doctor_id', 'patient_id', 'starts_at', 'ends_at', 'completed_at'])
+    .select(readerStatus(now))
+    .where('id', '=', id)
+    .executeTakeFirst();
 }

@@ -16,7 +16,7 @@ import { createHolds } from './holds.ts';
 import { type ChangePolicy, cancellationQuote } from './policy.ts';
 import * as repo from './repo.ts';
 import { cursorShape } from './schemas.ts';
-import { createViews } from './views.ts';
+import { createViews, SEALED_COLUMNS } from './views.ts';
 import type { ConsultationWindows } from './windows.ts';
 
 /**
@@ -48,12 +48,17 @@ export function createAppointmentService(deps: {
    * The appointment if `auth` is one of its parties (or an admin, unless `partiesOnly`); 404
    * otherwise (never "not yours").
    */
-  async function findOwn(auth: AuthContext, id: string, now = clock.now(), partiesOnly = false) {
-    const a = await repo.find(db, id, now);
+  function own<T extends { patient_id: string; doctor_id: string }>(
+    auth: AuthContext,
+    a: T | undefined,
+    partiesOnly = false,
+  ): T {
     const party = a && (a.patient_id === auth.userId || a.doctor_id === auth.userId);
     if (!a || !(party || (auth.role === 'admin' && !partiesOnly))) throw notFound('Appointment');
     return a;
   }
+  const findOwn = async (auth: AuthContext, id: string, now = clock.now(), partiesOnly = false) =>
+    own(auth, await repo.find(db, id, now), partiesOnly);
 
   const paymentsOf = async (ids: string[]) =>
     new Map((await payments.forAppointments(ids)).map((p) => [p.appointment_id, p]));
@@ -71,6 +76,25 @@ export function createAppointmentService(deps: {
       return views.appointment(r.appointment, r.payment);
     },
     port: changes.port,
+    /** Key rotation re-seals these (platform/sealed-columns.ts). */
+    sealedColumns: SEALED_COLUMNS,
+
+    /**
+     * What clinical records (records/) may know of an appointment: its parties, times and status
+     * (`completedAt` once completed). 404 unless `auth` is one of its parties or an admin.
+     */
+    async forRecords(tx: Db, auth: AuthContext, id: string) {
+      const a = own(auth, await repo.findForRecords(tx, id, clock.now()));
+      return {
+        id: a.id,
+        status: a.status,
+        doctorId: a.doctor_id,
+        patientId: a.patient_id,
+        startsAt: a.starts_at,
+        endsAt: a.ends_at,
+        completedAt: a.completed_at,
+      };
+    },
 
     async get(auth: AuthContext, id: string) {
       const a = await findOwn(auth, id);

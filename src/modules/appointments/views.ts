@@ -6,6 +6,7 @@ import {
   type PaymentRow,
   type Wire,
 } from '../../platform/db/schema.ts';
+import type { SealedColumn as SealedColumnSpec } from '../../platform/sealed-columns.ts';
 import { type PaymentView, toPaymentView } from '../payments/service.ts';
 import type { AppointmentRecord } from './repo.ts';
 
@@ -32,13 +33,25 @@ export interface AppointmentView {
 
 type SealedColumn = 'reason' | 'cancel_reason';
 
+const context = (column: SealedColumn, id: string) => `appointments.${column}:${id}`;
+
+/** The sealed columns, for key rotation (platform/sealed-columns.ts); text from before 0004 is 'v0:'. */
+export const SEALED_COLUMNS = (['reason', 'cancel_reason'] as const).map(
+  (column): SealedColumnSpec => ({
+    table: 'appointments',
+    column,
+    key: ['id'],
+    context: (row) => context(column, row.id as string),
+    legacyPlainPrefix: 'v0:',
+  }),
+);
+
 /**
  * What an appointment looks like to its parties: one rendering for every read, every result and
  * every replay of a stored result. Rows arrive with the status readers see (a lapsed hold already
  * reads as expired, see repo.ts) and with free text sealed (PHI, AES-256-GCM, bound to the row).
  */
 export function createViews(cipher: Cipher) {
-  const context = (column: SealedColumn, id: string) => `appointments.${column}:${id}`;
   // Text written before migration 0004 is plain, marked 'v0:'; every later value is an envelope.
   const open = (value: string | null, column: SealedColumn, id: string) =>
     value === null

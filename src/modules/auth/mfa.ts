@@ -8,6 +8,7 @@ import {
 } from '../../http/index.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { User } from '../../platform/db/schema.ts';
+import type { SealedColumn } from '../../platform/sealed-columns.ts';
 import { type AuthDeps, eventCounter, loadUser, type Session } from './parts.ts';
 import * as repo from './repo.ts';
 import type { Sessions } from './sessions.ts';
@@ -25,6 +26,16 @@ import { hashRecoveryCode, matchTotp, newRecoveryCodes, newTotpSecret, totpUri }
 
 export const invalidMfaCode = () => unauthorized('The code is not valid', 'INVALID_MFA_CODE');
 const secretContext = (userId: string) => `users.mfa_secret:${userId}`;
+
+/** The sealed columns, for key rotation (platform/sealed-columns.ts). */
+export const SEALED_COLUMNS = (['mfa_secret', 'mfa_pending_secret'] as const).map(
+  (column): SealedColumn => ({
+    table: 'users',
+    column,
+    key: ['id'],
+    context: (row) => secretContext(row.id as string),
+  }),
+);
 
 export function createMfa(deps: AuthDeps, sessions: Sessions) {
   const { db, clock, cipher, audit, settings } = deps;

@@ -64,6 +64,8 @@ export const accountOf = (u: User) => ({
   ...publicUser(u),
   phone: u.phone,
   locale: u.locale,
+  dateOfBirth: u.date_of_birth,
+  sex: u.sex,
   mfaEnabled: u.mfa_enabled,
   createdAt: u.created_at.toISOString(),
 });

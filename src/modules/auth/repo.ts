@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
-import type { Locale, NewUser, User } from '../../platform/db/schema.ts';
+import type { NewUser, User } from '../../platform/db/schema.ts';
 
 export function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
@@ -31,7 +31,7 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
 export function updateProfile(
   db: Db,
   id: string,
-  set: { name?: string; phone?: string | null; locale?: Locale },
+  set: Partial<Pick<User, 'name' | 'phone' | 'locale' | 'date_of_birth' | 'sex'>>,
   now: Date,
 ): Promise<User | undefined> {
   return db

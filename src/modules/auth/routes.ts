@@ -253,4 +253,24 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       return withDoctorProfile(who, await auth.updateProfile(who, request.body, metaOf(request)));
     },
   );
+
+  app.put(
+    '/me/profile',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['users'],
+        summary: 'Set own date of birth and sex (a prescription states the patient’s age and sex)',
+        description:
+          'A doctor can’t issue a prescription (409 PATIENT_PROFILE_INCOMPLETE) until the patient has set both. Audited with the names of the fields that changed, never their values.',
+        security: [{ bearer: [] }],
+        body: s.personalDetailsBody,
+        response: { 200: s.meResponse },
+      },
+    },
+    async (request) => {
+      const who = requireAuth(request);
+      return withDoctorProfile(who, await auth.setPersonalDetails(who, request.body, metaOf(request)));
+    },
+  );
 };

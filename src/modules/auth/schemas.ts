@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { utcSchema } from '../../http/index.ts';
+import { dateSchema, utcSchema } from '../../http/index.ts';
 
 export const emailSchema = z
   .email()
@@ -53,6 +53,15 @@ export const patchMeBody = z
     locale: localeSchema.optional(),
   })
   .meta({ id: 'AccountPatch' });
+
+const sexSchema = z.enum(['female', 'male', 'other']).describe('As a prescription states it');
+const dateOfBirthSchema = dateSchema
+  .meta({ examples: ['1991-08-14'] })
+  .describe('`YYYY-MM-DD`: a past date, at most 130 years ago');
+
+export const personalDetailsBody = z
+  .strictObject({ dateOfBirth: dateOfBirthSchema, sex: sexSchema })
+  .meta({ id: 'PersonalDetails', description: 'What a prescription needs to say of its patient' });
 
 export const changePasswordBody = z
   .strictObject({
@@ -165,6 +174,8 @@ export const meResponse = publicUserSchema
       .nullable()
       .meta({ examples: ['+919812345678'] }),
     locale: localeSchema,
+    dateOfBirth: dateOfBirthSchema.nullable().describe('Null until set with PUT /me/profile'),
+    sex: sexSchema.nullable().describe('Null until set with PUT /me/profile'),
     mfaEnabled: z.boolean(),
     createdAt: utcSchema,
     /** Doctors only: their profile, or null before PUT /doctors/me. */

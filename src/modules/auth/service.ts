@@ -4,7 +4,7 @@ import { sha256Hex } from '../../platform/crypto.ts';
 import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { Locale } from '../../platform/db/schema.ts';
 import { createAccount } from './account.ts';
-import { createMfa, invalidMfaCode } from './mfa.ts';
+import { createMfa, invalidMfaCode, SEALED_COLUMNS } from './mfa.ts';
 import {
   type AuthDeps,
   eventCounter,
@@ -16,6 +16,7 @@ import {
 } from './parts.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { createPersonalDetails } from './personal.ts';
 import * as repo from './repo.ts';
 import { createSessions } from './sessions.ts';
 import { normaliseEmail } from './throttle.ts';
@@ -186,7 +187,10 @@ export function createAuthService(deps: AuthDeps) {
     mfaEnable: mfa.mfaEnable,
     mfaDisable: mfa.mfaDisable,
     ...createAccount(deps, sessions),
+    ...createPersonalDetails(deps),
     ...createPasswordReset(deps, sessions),
+    /** Key rotation re-seals these (platform/sealed-columns.ts). */
+    sealedColumns: SEALED_COLUMNS,
 
     /** Operator path (CLI and BOOTSTRAP_ADMIN_*): creates the admin if the email is free. */
     async ensureAdmin(input: {

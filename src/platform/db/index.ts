@@ -10,15 +10,25 @@ export type Db = Kysely<Database>;
 export type DbMode = 'postgres' | 'embedded';
 
 const INT8_OID = 20;
+/** A date (no time, no zone) stays its `YYYY-MM-DD` text: as a Date it would become an instant in some zone. */
+const DATE_OID = 1082;
+const asText = (value: string) => value;
 
-/** PostgreSQL over a pg Pool. int8 is parsed to number: our bigints (sequences, counts) stay far below 2^53. */
+/**
+ * PostgreSQL over a pg Pool. int8 is parsed to number: our bigints (sequences, counts) stay far below
+ * 2^53. A date is read as text.
+ */
 export function createPostgresDb(connectionString: string, poolMax: number): { db: Db; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString,
     max: poolMax,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        oid === INT8_OID
+          ? Number
+          : oid === DATE_OID
+            ? asText
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process; the pool replaces it.
@@ -64,7 +74,7 @@ export async function createEmbeddedDb(
   const pglite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     extensions: { citext, btree_gist, pgcrypto, pg_trgm },
-    parsers: { [INT8_OID]: (value: string) => Number(value) },
+    parsers: { [INT8_OID]: (value: string) => Number(value), [DATE_OID]: asText },
   }).catch(async (error: unknown) => {
     await release();
     throw error;

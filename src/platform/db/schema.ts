@@ -19,11 +19,15 @@ export interface UsersTable {
   mfa_last_step: number | null;
   /** The language of what is sent to the user. */
   locale: Generated<Locale>;
+  /** `YYYY-MM-DD` (a calendar date: read as text, never as an instant). */
+  date_of_birth: string | null;
+  sex: Sex | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
 
 export type Locale = 'en' | 'hi';
+export type Sex = 'female' | 'male' | 'other';
 
 export interface RecoveryCodesTable {
   id: Generated<string>;
@@ -157,6 +161,8 @@ export interface AppointmentsTable {
   cancel_reason: string | null;
   /** The start it was booked for (refunds are judged on the earlier of this and starts_at). */
   booked_starts_at: Timestamp;
+  /** Set by the database as the status becomes completed (migration 0008); never written by code. */
+  completed_at: ColumnType<Date | null, never, never>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -233,8 +239,40 @@ export interface ReviewsTable {
   created_at: Timestamp;
 }
 
+/** One saved version of an appointment's clinical notes. */
+export interface ClinicalNotesTable {
+  appointment_id: string;
+  version: number;
+  author_id: string;
+  /** AES-256-GCM envelope (PHI), bound to (appointment_id, version). */
+  body: string;
+  created_at: Timestamp;
+}
+
+/** One version of an appointment's prescription (see migration 0008). */
+export interface PrescriptionsTable {
+  id: string;
+  appointment_id: string;
+  version: number;
+  doctor_id: string;
+  patient_id: string;
+  issued_at: Timestamp;
+  content: string; // AES-256-GCM envelope (PHI): the canonical JSON of all it says
+  content_sha256: string;
+  verification_id: string;
+  doctor_name: string; // the issuer at issue time, in clear: public verification shows them
+  registration_number: string;
+  council: string;
+  superseded_at: Timestamp | null;
+  superseded_by: string | null;
+  pdf: string | null; // AES-256-GCM envelope (PHI) of the PDF as base64; null until rendered
+  pdf_rendered_at: Timestamp | null;
+}
+
 export interface Database {
   reviews: ReviewsTable;
+  clinical_notes: ClinicalNotesTable;
+  prescriptions: PrescriptionsTable;
   appointments: AppointmentsTable;
   payments: PaymentsTable;
   refunds: RefundsTable;
@@ -261,6 +299,8 @@ export type AppointmentRow = Selectable<AppointmentsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type ClinicalNoteRow = Selectable<ClinicalNotesTable>;
+export type PrescriptionRow = Selectable<PrescriptionsTable>;
 
 /** A row as read (Date) or as it comes back from JSON (to_jsonb, a stored answer): timestamps either way. */
 export type Wire<T> = {
