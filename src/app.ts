@@ -22,6 +22,7 @@ import { availabilityRoutes } from './modules/availability/routes.ts';
 import { availabilitySocket } from './modules/availability/socket.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { notificationRoutes } from './modules/notifications/routes.ts';
 import { paymentRoutes } from './modules/payments/routes.ts';
 import { lazyChild } from './platform/logger.ts';
 import type { Platform } from './platform/platform.ts';
@@ -184,6 +185,10 @@ export async function buildApp(platform: Platform): Promise<App> {
         payments: services.payments,
         events: services.paymentEvents,
         sandbox: services.sandbox,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(notificationRoutes, {
+        notifications: services.notifications,
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
     },

@@ -14,6 +14,7 @@ import { createSlotFeed } from './modules/availability/live.ts';
 import { createReadModel } from './modules/availability/read-model.ts';
 import { type AvailabilityService, createAvailabilityService } from './modules/availability/service.ts';
 import { createDoctorService } from './modules/doctors/service.ts';
+import { createNotifications } from './modules/notifications/service.ts';
 import { createOutbox } from './modules/outbox/service.ts';
 import { createPaymentEvents } from './modules/payments/events.ts';
 import type { PaymentProvider } from './modules/payments/provider.ts';
@@ -22,8 +23,10 @@ import { createRefunds } from './modules/payments/refunds.ts';
 import { type SandboxProvider, sandboxProvider } from './modules/payments/sandbox.ts';
 import { createPaymentService } from './modules/payments/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
+import { observedQueue } from './platform/job-metrics.ts';
 import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
+import { createSmsSender } from './platform/sms.ts';
 
 /** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
 export function createServices(platform: Platform) {
@@ -63,7 +66,9 @@ export function createServices(platform: Platform) {
     },
     logger,
   );
-  const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
+  const queue = observedQueue(platform.kv.queue, metrics);
+  const outbox = createOutbox({ db, clock, queue, metrics, logger });
+  const mailer = createMailer({ ...config.mail, dataDir: config.dataDir }, logger);
   const feed = createSlotFeed(platform.kv, logger);
   // Verification makes a doctor's schedule generate slots, and a new time zone moves them; any
   // profile change is news to readers.
@@ -110,7 +115,7 @@ export function createServices(platform: Platform) {
     revocations,
     audit,
     outbox,
-    mailer: createMailer({ ...config.mail, dataDir: config.dataDir }, logger),
+    mailer,
     counters: platform.kv.counters,
     metrics,
     logger,
@@ -155,8 +160,25 @@ export function createServices(platform: Platform) {
     refunds,
     bookings: appointments.port,
     audit,
+    outbox,
     metrics,
     logger,
+  });
+  const notifications = createNotifications({
+    db,
+    clock,
+    audit,
+    outbox,
+    mailer,
+    sms: createSmsSender(config.smsProvider, logger),
+    sources: {
+      appointment: (id) => appointments.summary(id),
+      contacts: (ids) => auth.contacts(ids),
+      doctorZone: async (id) => (await doctors.own(id)).timezone,
+    },
+    metrics,
+    logger,
+    publicUrl: config.publicUrl,
   });
   return {
     audit,
@@ -168,12 +190,13 @@ export function createServices(platform: Platform) {
     readModel,
     availability,
     outbox,
-    queue: platform.kv.queue,
+    queue,
     sandbox,
     refunds,
     payments,
     paymentEvents,
     appointments,
+    notifications,
     idempotencyStore,
   };
 }

@@ -6,6 +6,7 @@ import * as m0004 from './0004_booking_core.ts';
 import * as m0005 from './0005_install_identity.ts';
 import * as m0006 from './0006_one_time_zone.ts';
 import * as m0007 from './0007_account_security.ts';
+import * as m0010 from './0010_notifications.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_install_identity': m0005,
   '0006_one_time_zone': m0006,
   '0007_account_security': m0007,
+  '0010_notifications': m0010,
 };
