@@ -20,6 +20,7 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { availabilityAsyncApi } from './modules/availability/asyncapi.ts';
 import { availabilityRoutes } from './modules/availability/routes.ts';
 import { availabilitySocket } from './modules/availability/socket.ts';
+import { deadLetterRoutes } from './modules/dead-letters/routes.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { notificationRoutes } from './modules/notifications/routes.ts';
@@ -189,6 +190,10 @@ export async function buildApp(platform: Platform): Promise<App> {
       });
       await api.register(notificationRoutes, {
         notifications: services.notifications,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(deadLetterRoutes, {
+        deadLetters: services.deadLetters,
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
     },

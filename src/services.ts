@@ -13,6 +13,7 @@ import { createTokenService } from './modules/auth/tokens.ts';
 import { createSlotFeed } from './modules/availability/live.ts';
 import { createReadModel } from './modules/availability/read-model.ts';
 import { type AvailabilityService, createAvailabilityService } from './modules/availability/service.ts';
+import { createDeadLetters } from './modules/dead-letters/service.ts';
 import { createDoctorService } from './modules/doctors/service.ts';
 import { createNotifications } from './modules/notifications/service.ts';
 import { createOutbox } from './modules/outbox/service.ts';
@@ -197,6 +198,7 @@ export function createServices(platform: Platform) {
     paymentEvents,
     appointments,
     notifications,
+    deadLetters: createDeadLetters({ db, queue, audit }),
     idempotencyStore,
   };
 }
