@@ -9,7 +9,9 @@ const COUNT_TIMEOUT_MS = 1_000;
  * The job queue as /metrics sees it: every handler this process runs is timed and its failures
  * counted (`job_duration_seconds`, `job_failures_total`, by job name), and each scrape reads the
  * queue's depth and dead letters (`job_queue_jobs` by state; shared by every process on the queue).
- * A queue that can't be counted leaves the gauge as it was instead of failing the scrape.
+ * A queue that can't be counted leaves the gauge as it was instead of failing the scrape. On BullMQ
+ * the first scrape opens the queue's connection in an API instance that doesn't run jobs: the
+ * worker has no /metrics, so the API reports the depth every process shares.
  */
 export function observedQueue(queue: JobQueue, metrics: Metrics): JobQueue {
   const registers = [metrics.registry];
