@@ -20,8 +20,10 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { availabilityAsyncApi } from './modules/availability/asyncapi.ts';
 import { availabilityRoutes } from './modules/availability/routes.ts';
 import { availabilitySocket } from './modules/availability/socket.ts';
+import { deadLetterRoutes } from './modules/dead-letters/routes.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { notificationRoutes } from './modules/notifications/routes.ts';
 import { paymentRoutes } from './modules/payments/routes.ts';
 import { recordsRoutes } from './modules/records/routes.ts';
 import { reviewRoutes } from './modules/reviews/routes.ts';
@@ -196,6 +198,14 @@ export async function buildApp(platform: Platform): Promise<App> {
         payments: services.payments,
         events: services.paymentEvents,
         sandbox: services.sandbox,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(notificationRoutes, {
+        notifications: services.notifications,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(deadLetterRoutes, {
+        deadLetters: services.deadLetters,
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
     },

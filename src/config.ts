@@ -115,6 +115,7 @@ const envSchema = z.object({
   PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
   PASSWORD_RESET_MAILS_PER_HOUR: int(1, 100).default(3),
   NOTES_EDIT_HOURS_AFTER_COMPLETION: int(0, 8760).default(72),
+  SMS_PROVIDER: z.enum(['log']).default('log'),
   RUN_JOBS: bool.default(true),
   MIGRATE_ON_START: bool.optional(),
 });
@@ -187,8 +188,9 @@ export interface Config {
   /** Fastify's trustProxy: true/false, a hop count, or addresses/CIDR ranges. */
   trustProxy: boolean | number | string;
   audit: { checkpointStore: 'file' | 'redis'; sealIntervalMs: number };
-  /** Outgoing e-mail: SMTP when `smtpUrl` is set; otherwise (never in production) files in DATA_DIR/mail. */
+  /** E-mail over SMTP (unset: .eml files in DATA_DIR/outbox-mail, never in production); SMS by provider. */
   mail: { smtpUrl: string | undefined; from: string };
+  smsProvider: 'log';
   /** Where users open the web app (links in e-mails), without a trailing slash. */
   publicUrl: string;
   passwordReset: { ttlMinutes: number; mailsPerHour: number };
@@ -334,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    smsProvider: e.SMS_PROVIDER,
     publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
     passwordReset: {
       ttlMinutes: e.PASSWORD_RESET_TTL_MINUTES,

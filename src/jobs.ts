@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { RESET_TOPIC } from './modules/auth/password-reset.ts';
+import { NOTIFICATION_TOPICS } from './modules/notifications/service.ts';
 import { BEAT_MS, beat } from './platform/job-heartbeat.ts';
 import { startPeriodic } from './platform/periodic.ts';
 import type { Platform } from './platform/platform.ts';
@@ -19,17 +20,15 @@ export function registerJobHandlers(services: Services, log: Logger) {
   queue.process('prescription.issued', async (data) => {
     await services.records.renderPdf((data as { prescriptionId: string }).prescriptionId);
   });
-  // Notifications (e-mail, SMS) subscribe to these; until then they are acknowledged and logged.
+  for (const topic of NOTIFICATION_TOPICS) {
+    queue.process(topic, (data, { id }) => services.notifications.handle(topic, data, id));
+  }
+  // Events nothing acts on yet: acknowledged, so they don't wait in the queue.
   for (const topic of [
     'appointment.created',
-    'appointment.confirmed',
-    'appointment.cancelled',
-    'appointment.rescheduled',
-    'appointment.expired',
     'appointment.started',
     'appointment.completed',
     'appointment.no_show',
-    'prescription.ready',
   ]) {
     queue.process(topic, async (data) => {
       log.debug({ topic, data }, 'event delivered');
@@ -67,6 +66,11 @@ export function startBackgroundJobs(services: Services, platform: Platform) {
     startPeriodic('outbox pruning', () => services.outbox.prune(7 * DAY_MS), {
       intervalMs: DAY_MS,
       firstDelayMs: 120_000,
+      log,
+    }),
+    startPeriodic('notification records pruning', () => services.notifications.prune(), {
+      intervalMs: DAY_MS,
+      firstDelayMs: 150_000,
       log,
     }),
     startPeriodic('audit sealing', () => services.audit.seal(), {

@@ -13,7 +13,9 @@ import { createTokenService } from './modules/auth/tokens.ts';
 import { createSlotFeed } from './modules/availability/live.ts';
 import { createReadModel } from './modules/availability/read-model.ts';
 import { type AvailabilityService, createAvailabilityService } from './modules/availability/service.ts';
+import { createDeadLetters } from './modules/dead-letters/service.ts';
 import { createDoctorService } from './modules/doctors/service.ts';
+import { createNotifications } from './modules/notifications/service.ts';
 import { createOutbox } from './modules/outbox/service.ts';
 import { createPaymentEvents } from './modules/payments/events.ts';
 import type { PaymentProvider } from './modules/payments/provider.ts';
@@ -26,8 +28,10 @@ import { createReviews } from './modules/reviews/service.ts';
 import { jitsiProvider, livekitProvider } from './modules/rooms/providers.ts';
 import { createRooms } from './modules/rooms/service.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
+import { observedQueue } from './platform/job-metrics.ts';
 import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
+import { createSmsSender } from './platform/sms.ts';
 
 /** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
 export function createServices(platform: Platform) {
@@ -67,7 +71,9 @@ export function createServices(platform: Platform) {
     },
     logger,
   );
-  const outbox = createOutbox({ db, clock, queue: platform.kv.queue, metrics, logger });
+  const queue = observedQueue(platform.kv.queue, metrics);
+  const outbox = createOutbox({ db, clock, queue, metrics, logger });
+  const mailer = createMailer({ ...config.mail, dataDir: config.dataDir }, logger);
   const feed = createSlotFeed(platform.kv, logger);
   // Verification makes a doctor's schedule generate slots, and a new time zone moves them; any
   // profile change is news to readers.
@@ -114,7 +120,7 @@ export function createServices(platform: Platform) {
     revocations,
     audit,
     outbox,
-    mailer: createMailer({ ...config.mail, dataDir: config.dataDir }, logger),
+    mailer,
     counters: platform.kv.counters,
     metrics,
     logger,
@@ -172,6 +178,7 @@ export function createServices(platform: Platform) {
     refunds,
     bookings: appointments.port,
     audit,
+    outbox,
     metrics,
     logger,
   });
@@ -187,6 +194,22 @@ export function createServices(platform: Platform) {
     doctors,
     settings: { notesEditHours: config.records.notesEditHours, publicUrl: config.publicUrl },
   });
+  const notifications = createNotifications({
+    db,
+    clock,
+    audit,
+    outbox,
+    mailer,
+    sms: createSmsSender(config.smsProvider, logger),
+    sources: {
+      appointment: (id) => appointments.summary(id),
+      contacts: (ids) => auth.contacts(ids),
+      doctorZone: async (id) => (await doctors.own(id)).timezone,
+    },
+    metrics,
+    logger,
+    publicUrl: config.publicUrl,
+  });
   return {
     audit,
     tokens,
@@ -197,7 +220,7 @@ export function createServices(platform: Platform) {
     readModel,
     availability,
     outbox,
-    queue: platform.kv.queue,
+    queue,
     sandbox,
     refunds,
     payments,
@@ -206,6 +229,8 @@ export function createServices(platform: Platform) {
     rooms,
     reviews,
     records,
+    notifications,
+    deadLetters: createDeadLetters({ db, queue, audit }),
     idempotencyStore,
   };
 }

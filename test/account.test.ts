@@ -339,7 +339,7 @@ describe('password reset by e-mail', () => {
 });
 
 describe('password reset without SMTP_URL (development)', () => {
-  it('writes the mail to DATA_DIR/mail and logs the file, never the token', async () => {
+  it('writes the mail to DATA_DIR/outbox-mail and logs the file, never the token', async () => {
     const dev = await startTestApp({ mode: 'embedded', captureLogs: true });
     try {
       registerJobHandlers(dev.services, dev.platform.logger);
@@ -352,7 +352,7 @@ describe('password reset without SMTP_URL (development)', () => {
       expect(res.statusCode).toBe(202);
       await dev.services.outbox.relay();
       const { readdir, readFile } = await import('node:fs/promises');
-      const folder = `${dev.platform.config.dataDir}/mail`;
+      const folder = `${dev.platform.config.dataDir}/outbox-mail`;
       let files: string[] = [];
       for (let i = 0; i < 500 && files.length === 0; i++) {
         files = await readdir(folder).catch(() => []);

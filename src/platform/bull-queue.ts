@@ -1,5 +1,5 @@
 import type { ConnectionOptions, Queue, Worker } from 'bullmq';
-import { type DeadJob, JOB_ATTEMPTS, JOB_BACKOFF_MS, type JobHandler, type JobQueue } from './kv.ts';
+import { backoffDelayMs, type DeadJob, JOB_ATTEMPTS, type JobHandler, type JobQueue } from './kv.ts';
 
 /**
  * BullMQ's connection settings from a redis:// URL. BullMQ opens and closes these connections
@@ -49,7 +49,8 @@ export class BullQueue implements JobQueue {
         prefix: this.#prefix,
         defaultJobOptions: {
           attempts: JOB_ATTEMPTS,
-          backoff: { type: 'exponential', delay: JOB_BACKOFF_MS, jitter: 0.5 },
+          // The worker's backoffStrategy: the same delays as the in-process queue (kv.ts).
+          backoff: { type: 'policy' },
           // Completed jobs are kept a day so a re-delivered job id stays deduplicated.
           removeOnComplete: { age: 86_400, count: 100_000 },
           removeOnFail: false,
@@ -87,13 +88,18 @@ export class BullQueue implements JobQueue {
           if (!run) throw new Error(`no handler for job "${job.name}"`);
           await run(job.data, { id: job.id ?? '', attempt: job.attemptsMade + 1 });
         },
-        { connection: this.#connect(), prefix: this.#prefix, concurrency: 8 },
+        {
+          connection: this.#connect(),
+          prefix: this.#prefix,
+          concurrency: 8,
+          settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade) },
+        },
       ).on('error', this.#onError),
     );
   }
 
-  async dead(limit: number): Promise<DeadJob[]> {
-    const jobs = await (await this.#open()).getFailed(0, limit - 1);
+  async dead(limit: number, offset = 0): Promise<DeadJob[]> {
+    const jobs = await (await this.#open()).getFailed(offset, offset + limit - 1);
     return jobs.map((job) => ({
       id: job.id ?? '',
       name: job.name,
@@ -108,8 +114,13 @@ export class BullQueue implements JobQueue {
     const [{ Job }, queue] = await Promise.all([import('bullmq'), this.#open()]);
     const job = await Job.fromId(queue, id);
     if (!job || !(await job.isFailed())) return false;
-    await job.retry('failed');
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     return true;
+  }
+
+  async counts() {
+    const c = await (await this.#open()).getJobCounts('wait', 'delayed', 'active', 'failed');
+    return { waiting: c.wait ?? 0, delayed: c.delayed ?? 0, active: c.active ?? 0, dead: c.failed ?? 0 };
   }
 
   async close() {

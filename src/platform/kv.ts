@@ -59,6 +59,13 @@ export interface DeadJob {
   failedAt: string;
 }
 
+export interface JobCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  dead: number;
+}
+
 export type JobHandler = (data: unknown, meta: { id: string; attempt: number }) => Promise<void>;
 
 /** Retries: 5 tries, exponential backoff from 500 ms (×2) with jitter, then the dead-letter list. */
@@ -68,8 +75,12 @@ export interface JobQueue {
   enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>): Promise<void>;
   /** Registers the handler for a job name; only processes that call this run jobs. */
   process(name: string, handler: JobHandler): void;
-  dead(limit: number): Promise<DeadJob[]>;
+  /** Jobs that used up their tries, newest first, skipping the first `offset`. */
+  dead(limit: number, offset?: number): Promise<DeadJob[]>;
+  /** A dead job runs again with a fresh set of tries; false when no dead job has this id. */
   retryDead(id: string): Promise<boolean>;
+  /** How many jobs are in each state, across every process sharing the queue. */
+  counts(): Promise<JobCounts>;
   close(): Promise<void>;
 }
 

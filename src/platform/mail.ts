@@ -22,7 +22,7 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
 /**
  * With an SMTP URL (smtp:// upgrades with STARTTLS when offered, smtps:// is TLS from the start),
  * mail goes to that server. Without one (development and tests; production requires SMTP_URL),
- * each message is written as an .eml file under `<dataDir>/mail/` and one line names the file:
+ * each message is written as an .eml file under `<dataDir>/outbox-mail/` and one line names the file:
  * never the body or the recipient, which carry a token and PII.
  */
 export function createMailer(
@@ -37,7 +37,7 @@ export function createMailer(
       },
     };
   }
-  const folder = path.join(settings.dataDir, 'mail');
+  const folder = path.join(settings.dataDir, 'outbox-mail');
   const render = nodemailer.createTransport({ streamTransport: true, buffer: true });
   return {
     async send(message) {
@@ -48,4 +48,14 @@ export function createMailer(
       log.info({ file }, 'mail written to a file (no SMTP_URL)');
     },
   };
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A plain-text mail as simple HTML: paragraphs and line breaks kept, `link` clickable. */
+export function htmlOfText(text: string, link?: string): string {
+  const html = `<p>${escapeHtml(text).replaceAll('\n\n', '</p><p>').replaceAll('\n', '<br>')}</p>`;
+  if (!link) return html;
+  const shown = escapeHtml(link);
+  return html.replaceAll(shown, `<a href="${shown}">${shown}</a>`);
 }

@@ -139,7 +139,8 @@ export class MemoryQueue implements JobQueue {
   readonly #known = new Set<string>();
   readonly #dead = new Map<string, DeadJob>();
   readonly #waiting: PendingJob[] = [];
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Each scheduled run, and whether it waits out a delay (delayed) or is due (waiting). */
+  readonly #timers = new Map<NodeJS.Timeout, { delayed: boolean }>();
   readonly #running = new Set<Promise<void>>();
   readonly #clock: Clock;
   #closed = false;
@@ -165,8 +166,8 @@ export class MemoryQueue implements JobQueue {
     for (const job of this.#waiting.splice(0).filter((j) => j.name === name)) this.#schedule(job, 0);
   }
 
-  async dead(limit: number) {
-    return [...this.#dead.values()].slice(-limit).reverse();
+  async dead(limit: number, offset = 0) {
+    return [...this.#dead.values()].reverse().slice(offset, offset + limit);
   }
 
   async retryDead(id: string) {
@@ -177,9 +178,19 @@ export class MemoryQueue implements JobQueue {
     return true;
   }
 
+  async counts() {
+    const delayed = [...this.#timers.values()].filter((t) => t.delayed).length;
+    return {
+      waiting: this.#waiting.length + this.#timers.size - delayed,
+      delayed,
+      active: this.#running.size,
+      dead: this.#dead.size,
+    };
+  }
+
   async close() {
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of this.#timers.keys()) clearTimeout(timer);
     this.#timers.clear();
     await Promise.allSettled([...this.#running]);
   }
@@ -191,7 +202,7 @@ export class MemoryQueue implements JobQueue {
       const run = this.#run(job).finally(() => this.#running.delete(run));
       this.#running.add(run);
     }, delayMs);
-    this.#timers.add(timer);
+    this.#timers.set(timer, { delayed: delayMs > 0 });
   }
 
   async #run(job: PendingJob) {

@@ -65,14 +65,26 @@ function parseMail(raw: string, to: string[]): ReceivedMail {
   };
 }
 
-/** A real SMTP server on a random local port that keeps what it receives. */
+/**
+ * A real SMTP server on a random local port that keeps what it receives. It can be told to refuse
+ * recipients (`refuse`), as a full or broken mailbox does: 550 to RCPT TO, and every try is kept
+ * in `tries` with its time.
+ */
 export async function startMailbox() {
   const received: ReceivedMail[] = [];
+  const tries: Array<{ to: string; at: number }> = [];
+  let refused: (to: string) => boolean = () => false;
   const server = new SMTPServer({
     authOptional: true,
     // Plain SMTP on localhost: no certificate for the client to check.
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      const to = address.address.toLowerCase();
+      tries.push({ to, at: Date.now() });
+      if (!refused(to)) return callback();
+      callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -91,7 +103,13 @@ export async function startMailbox() {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    tries,
     mailsTo,
+    /** Refuse mail for every address, for these addresses only, or (null) for none. */
+    refuse(which: 'all' | string[] | null) {
+      const listed = new Set(Array.isArray(which) ? which.map((a) => a.toLowerCase()) : []);
+      refused = which === 'all' ? () => true : (to) => listed.has(to);
+    },
     /** Waits (bounded) until `address` has received `count` mails; those mails. */
     async waitFor(address: string, count = 1, timeoutMs = 10_000): Promise<ReceivedMail[]> {
       const started = Date.now();

@@ -152,6 +152,14 @@ export function createAppointmentService(deps: {
       );
     },
 
+    /** What messages about an appointment say (notifications): its state, time and parties, no free text. */
+    async summary(id: string) {
+      const a = await repo.find(db, id, clock.now());
+      if (!a) return undefined;
+      const { reason: _reason, cancel_reason: _cancelReason, ...rest } = a;
+      return rest;
+    },
+
     /** The expiry job: every due hold expired; subscribers hear of each reopened slot. */
     async expireHolds(): Promise<number> {
       const { expired, reopened } = await holds.expireDue();

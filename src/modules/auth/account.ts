@@ -40,6 +40,9 @@ export function createAccount(deps: AuthDeps, sessions: Sessions) {
       return accountOf(await loadUser(db, auth.userId));
     },
 
+    /** Whom messages go to (notifications): each user's name, role, e-mail, phone and language. */
+    contacts: (ids: readonly string[]) => repo.findContacts(db, ids),
+
     /** PATCH /me: the fields sent; the account as GET /me shows it. */
     async updateProfile(auth: AuthContext, change: ProfileChange, meta: RequestMeta) {
       const { user, afterCommit } = await db.transaction().execute(async (tx) => {

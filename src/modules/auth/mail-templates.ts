@@ -1,4 +1,5 @@
 import type { Locale } from '../../platform/db/schema.ts';
+import { htmlOfText } from '../../platform/mail.ts';
 
 /** The mails the auth module sends, in each language a user can choose (users.locale). */
 
@@ -46,18 +47,9 @@ const resetText: Record<Locale, { subject: string; body: (v: ResetMailValues) =>
   },
 };
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** The password-reset mail in the user's language: plain text, and the same as HTML with the link clickable. */
 export function passwordResetMail(locale: Locale, values: ResetMailValues) {
   const template = resetText[locale];
   const text = template.body(values);
-  const html = `<p>${escapeHtml(text)
-    .replaceAll('\n\n', '</p><p>')
-    .replaceAll('\n', '<br>')
-    .replace(
-      escapeHtml(values.link),
-      `<a href="${escapeHtml(values.link)}">${escapeHtml(values.link)}</a>`,
-    )}</p>`;
-  return { subject: template.subject, text, html };
+  return { subject: template.subject, text, html: htmlOfText(text, values.link) };
 }

@@ -10,6 +10,15 @@ export function findUserById(db: Db, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function findContacts(db: Db, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('users')
+    .select(['id', 'role', 'name', 'email', 'phone', 'locale'])
+    .where('id', 'in', ids)
+    .execute();
+}
+
 /** The user's row, locked until the transaction ends (changes to it are decided one at a time). */
 export function lockUser(db: Db, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();

@@ -5,6 +5,7 @@ import type { Db } from '../../platform/db/index.ts';
 import type { PaymentRow } from '../../platform/db/schema.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { AuditService } from '../audit/service.ts';
+import type { Outbox } from '../outbox/service.ts';
 import type { BookingPort } from './port.ts';
 import type { PaymentProvider, WebhookEvent } from './provider.ts';
 import type { Refunds } from './refunds.ts';
@@ -46,7 +47,8 @@ type Captured = Extract<WebhookEvent, { type: 'payment.captured' }>;
  *   second capture of one order, and a capture after the hold ended are each refunded in full.
  * - A capture confirms the appointment only through the booking port, under the appointment's
  *   locks (slot, appointment, then payment: the order every booking change uses).
- * - A failure after a capture changes nothing.
+ * - A failure after a capture changes nothing; one before it is told to the patient
+ *   (`payment.failed` in the outbox, in the same transaction).
  */
 export function createPaymentEvents(deps: {
   db: Db;
@@ -55,10 +57,11 @@ export function createPaymentEvents(deps: {
   refunds: Refunds;
   bookings: BookingPort;
   audit: AuditService;
+  outbox: Outbox;
   metrics: Metrics;
   logger: Logger;
 }) {
-  const { db, clock, provider, refunds, bookings, audit } = deps;
+  const { db, clock, provider, refunds, bookings, audit, outbox } = deps;
   const count = (outcome: string) => deps.metrics.payments.inc({ outcome });
   const settled = (p: PaymentRow) => ['captured', 'refund_pending', 'refunded'].includes(p.status);
 
@@ -137,6 +140,10 @@ export function createPaymentEvents(deps: {
           entity: 'payment',
           entityId: locked.id,
           details: { reason: event.reason },
+        });
+        await outbox.add(tx, 'payment.failed', {
+          appointmentId: locked.appointment_id,
+          paymentId: locked.id,
         });
         count('failed');
         return 'failed';

@@ -269,6 +269,38 @@ export interface PrescriptionsTable {
   pdf_rendered_at: Timestamp | null;
 }
 
+export type NotificationChannel = 'email' | 'sms';
+
+/** A user's explicit choice for one channel and category (notifications/preferences.ts has the defaults). */
+export interface NotificationPreferencesTable {
+  user_id: string;
+  channel: NotificationChannel;
+  category: string;
+  enabled: boolean;
+  updated_at: Timestamp;
+}
+
+/** One message of one outbox job to one recipient by one channel: claimed, then sent or failed. */
+export interface NotificationDeliveriesTable {
+  outbox_id: string;
+  recipient_id: string;
+  channel: NotificationChannel;
+  template: string;
+  status: 'sending' | 'sent' | 'failed';
+  attempts: number;
+  claimed_at: Timestamp;
+  sent_at: Timestamp | null;
+  last_error: string | null;
+}
+
+export interface NotificationRemindersTable {
+  appointment_id: string;
+  starts_at: Timestamp;
+  template: string;
+  due_at: Timestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   reviews: ReviewsTable;
   clinical_notes: ClinicalNotesTable;
@@ -287,6 +319,9 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   password_reset_tokens: PasswordResetTokensTable;
   audit_logs: AuditLogsTable;
+  notification_preferences: NotificationPreferencesTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  notification_reminders: NotificationRemindersTable;
 }
 
 export type User = Selectable<UsersTable>;
