@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
+import { envSchema } from './config-env.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -113,12 +114,10 @@ describe('config', () => {
 });
 
 describe('.env.example', () => {
-  it('documents exactly the variables config.ts reads', async () => {
+  it('documents exactly the variables the product reads', async () => {
     const { readFile } = await import('node:fs/promises');
     const example = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
-    const source = await readFile(new URL('./config.ts', import.meta.url), 'utf8');
     const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
-    const read = [...source.matchAll(/^ {2}([A-Z_]+): /gm)].map((m) => m[1]).sort();
-    expect(documented).toEqual(read);
+    expect(documented).toEqual(Object.keys(envSchema.shape).sort());
   });
 });

@@ -1,7 +1,17 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type {
+  ClinicalNotesTable,
+  NotificationDeliveriesTable,
+  NotificationPreferencesTable,
+  NotificationRemindersTable,
+  PrescriptionsTable,
+  ReviewsTable,
+} from './schema-consultations.ts';
+
+export * from './schema-consultations.ts';
 
 /** Timestamps are read as Date and may be written as Date or ISO string. */
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 
 export interface UsersTable {
@@ -227,78 +237,6 @@ export interface OutboxTable {
   created_at: Timestamp;
   available_at: Timestamp;
   sent_at: Timestamp | null;
-}
-
-export interface ReviewsTable {
-  id: Generated<string>;
-  appointment_id: string;
-  doctor_id: string;
-  patient_id: string;
-  rating: number;
-  comment: string | null;
-  created_at: Timestamp;
-}
-
-/** One saved version of an appointment's clinical notes. */
-export interface ClinicalNotesTable {
-  appointment_id: string;
-  version: number;
-  author_id: string;
-  /** AES-256-GCM envelope (PHI), bound to (appointment_id, version). */
-  body: string;
-  created_at: Timestamp;
-}
-
-/** One version of an appointment's prescription (see migration 0008). */
-export interface PrescriptionsTable {
-  id: string;
-  appointment_id: string;
-  version: number;
-  doctor_id: string;
-  patient_id: string;
-  issued_at: Timestamp;
-  content: string; // AES-256-GCM envelope (PHI): the canonical JSON of all it says
-  content_sha256: string;
-  verification_id: string;
-  doctor_name: string; // the issuer at issue time, in clear: public verification shows them
-  registration_number: string;
-  council: string;
-  superseded_at: Timestamp | null;
-  superseded_by: string | null;
-  pdf: string | null; // AES-256-GCM envelope (PHI) of the PDF as base64; null until rendered
-  pdf_rendered_at: Timestamp | null;
-}
-
-export type NotificationChannel = 'email' | 'sms';
-
-/** A user's explicit choice for one channel and category (notifications/preferences.ts has the defaults). */
-export interface NotificationPreferencesTable {
-  user_id: string;
-  channel: NotificationChannel;
-  category: string;
-  enabled: boolean;
-  updated_at: Timestamp;
-}
-
-/** One message of one outbox job to one recipient by one channel: claimed, then sent or failed. */
-export interface NotificationDeliveriesTable {
-  outbox_id: string;
-  recipient_id: string;
-  channel: NotificationChannel;
-  template: string;
-  status: 'sending' | 'sent' | 'failed';
-  attempts: number;
-  claimed_at: Timestamp;
-  sent_at: Timestamp | null;
-  last_error: string | null;
-}
-
-export interface NotificationRemindersTable {
-  appointment_id: string;
-  starts_at: Timestamp;
-  template: string;
-  due_at: Timestamp;
-  created_at: Timestamp;
 }
 
 export interface Database {
