@@ -1,12 +1,23 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { registerJobHandlers } from '../../src/jobs.ts';
-import { bearer, signUp, startTestApp } from './app.ts';
+import { bearer, signUp, startTestApp, type TestApp } from './app.ts';
 import { bookingKit } from './booking.ts';
 import { startMailbox } from './mailbox.ts';
 
 /** What a patient tells the doctor when booking: PHI, which no message may carry. */
 export const PHI = 'chronic migraine since March';
+
+/** Hands every due outbox row to the queue and waits until the queue has nothing left to do. */
+export const settler = (t: TestApp) => async () => {
+  await t.services.outbox.relay();
+  for (let i = 0; i < 1000; i++) {
+    const c = await t.services.queue.counts();
+    if (c.waiting + c.active + c.delayed === 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the queue did not settle');
+};
 
 /**
  * An app whose jobs run (as in the worker), mailing a real SMTP server, and what notification
@@ -22,16 +33,7 @@ export async function startNotifyingApp() {
   const admin = await signUp(t, 'admin');
   const kit = bookingKit(t, admin);
 
-  /** Hands every due outbox row to the queue and waits until the queue has nothing left to do. */
-  async function settle() {
-    await t.services.outbox.relay();
-    for (let i = 0; i < 1000; i++) {
-      const c = await t.services.queue.counts();
-      if (c.waiting + c.active + c.delayed === 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('the queue did not settle');
-  }
+  const settle = settler(t);
 
   /** The outbox rows of one topic about one appointment. */
   const outboxRows = (topic: string, appointmentId: string) =>
