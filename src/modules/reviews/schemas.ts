@@ -21,6 +21,10 @@ export const reviewBody = z
   })
   .meta({ id: 'ReviewRequest' });
 
+const rating = z
+  .number()
+  .int()
+  .meta({ examples: [5] });
 const comment = z
   .string()
   .nullable()
@@ -31,10 +35,7 @@ export const reviewSchema = z
     id: z.uuid(),
     appointmentId: z.uuid(),
     doctorId: z.uuid(),
-    rating: z
-      .number()
-      .int()
-      .meta({ examples: [5] }),
+    rating,
     comment,
     createdAt: utcSchema,
     doctorRating: z
@@ -52,10 +53,7 @@ export const reviewSchema = z
 export const publicReviewSchema = z
   .object({
     id: z.uuid(),
-    rating: z
-      .number()
-      .int()
-      .meta({ examples: [5] }),
+    rating,
     comment,
     createdAt: utcSchema,
   })
