@@ -98,6 +98,8 @@ export async function buildApp(platform: Platform): Promise<App> {
       { method: request.method, route, status: String(status) },
       reply.elapsedTime / 1000,
     );
+    // Read-your-writes: after a user's write, their reads skip the replica for a moment.
+    if (request.auth && request.method !== 'GET' && status < 400) platform.reads.pinUser(request.auth.userId);
     if (reply.problemCode) {
       platform.metrics.httpProblems.inc({
         method: request.method,
@@ -143,6 +145,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     platform.logger.warn({ err: error }, 'not subscribed to doctor changes yet; retried on first use');
   });
   services.readModel.start();
+  platform.reads.start();
   // Ended sessions' access tokens are refused from the first request on (modules/auth/revocations.ts).
   await services.revocations.start();
   base.addHook('onClose', async () => {

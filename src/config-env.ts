@@ -59,6 +59,8 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_REPLICA_URL: url(['postgres:', 'postgresql:']).optional(),
+  REPLICA_PIN_SECONDS: int(1, 300).default(5),
   DATA_DIR: z.string().min(1).default('./.data'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().default('amrutam:'),

@@ -9,6 +9,11 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /**
+   * An optional streaming replica for reads that may be a little behind (search, public slots,
+   * analytics); `pinSeconds`: read-your-writes window, and the most the replica may lag when read.
+   */
+  replica: { url: string; pinSeconds: number } | undefined;
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -133,6 +138,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else if (e.NODE_ENV === 'production' && !e.JITSI_APP_SECRET) {
     problems.push('JITSI_APP_SECRET: required in production with VIDEO_PROVIDER=jitsi');
   }
+  if (e.DATABASE_REPLICA_URL && !e.DATABASE_URL) {
+    problems.push('DATABASE_REPLICA_URL: needs DATABASE_URL (embedded mode has no replica)');
+  }
   if (e.AUDIT_CHECKPOINT_STORE === 'redis' && !e.REDIS_URL) {
     problems.push('AUDIT_CHECKPOINT_STORE: redis needs REDIS_URL');
   }
@@ -144,6 +152,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    replica: e.DATABASE_REPLICA_URL
+      ? { url: e.DATABASE_REPLICA_URL, pinSeconds: e.REPLICA_PIN_SECONDS }
+      : undefined,
     dataDir: path.resolve(e.DATA_DIR),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

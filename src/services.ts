@@ -81,18 +81,25 @@ export function createServices(platform: Platform) {
   const doctors = createDoctorService({
     db,
     clock,
+    reads: platform.reads,
     audit,
     changed: async (doctorId, { regenerate }) => {
       await feed.changed(doctorId);
       if (regenerate) await availability?.regenerate(doctorId);
     },
   });
-  // A change without slot events is a profile change (or everything): cached searches go, everywhere.
-  feed.onChange((_doctorId, _version, events) => {
-    if (events.length === 0) doctors.profilesChanged();
+  // Every instance hears of every change: the doctor's reads go to the primary for a moment (the
+  // replica may not have it yet). A change without slot events is a profile change (or everything):
+  // cached searches go, and searches read the primary for that moment too.
+  feed.onChange((doctorId, _version, events) => {
+    platform.reads.pin(`doctor:${doctorId}`);
+    if (events.length === 0) {
+      platform.reads.pin('search');
+      doctors.profilesChanged();
+    }
   });
   const readModel = createReadModel({
-    db,
+    reads: platform.reads,
     clock,
     feed,
     shared: platform.kv.mode === 'redis' ? platform.kv.cache : undefined,

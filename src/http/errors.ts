@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { isDependencyDown } from '../platform/unavailable.ts';
 
 export interface FieldError {
   path: string;
@@ -97,29 +98,6 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   return reply.status(error.status).type('application/problem+json').send(problemOf(error, reply.request.id));
-}
-
-// Codes that mean PostgreSQL or Redis is unreachable or refusing work, not that the request is wrong.
-const DEPENDENCY_DOWN_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '53300',
-]);
-
-function isDependencyDown(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown; name?: unknown };
-  if (typeof e.code === 'string' && DEPENDENCY_DOWN_CODES.has(e.code)) return true;
-  const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|Connection is closed|enableOfflineQueue|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    message,
-  );
 }
 
 const FASTIFY_CODES: Record<string, [number, string, string]> = {

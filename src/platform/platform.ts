@@ -7,6 +7,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Cipher, loadCipher } from './crypto.ts';
 import { createEmbeddedDb, createPostgresDb, type Db, type DbMode } from './db/index.ts';
+import { createReadRouter, primaryOnly, type ReadRouter } from './db/replica.ts';
 import { loadSigningKey, type SigningKey } from './keys.ts';
 import type { Kv } from './kv.ts';
 import { createLogger } from './logger.ts';
@@ -30,6 +31,8 @@ export interface Platform {
   /** Signs video-room join tokens: the provider's secret, or (Jitsi, development) one generated into DATA_DIR. */
   videoSecret: string;
   metrics: Metrics;
+  /** Reads that may go to the read replica (DATABASE_REPLICA_URL), with read-your-writes pins. */
+  reads: ReadRouter;
   close(): Promise<void>;
 }
 
@@ -103,8 +106,28 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     for (const r of results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration');
   }
 
+  const replica = config.replica
+    ? createPostgresDb(config.replica.url, config.databasePoolMax).db
+    : undefined;
+  const reads = replica
+    ? createReadRouter({
+        primary: db,
+        replica,
+        clock,
+        logger,
+        metrics,
+        pinMs: config.replica!.pinSeconds * 1000,
+        shared: kv.mode === 'redis' ? kv.cache : undefined,
+      })
+    : primaryOnly(db);
+
   logger.info(
-    { database: dbMode, redis: kv.mode === 'redis' ? 'on' : 'off', runJobs: config.runJobs },
+    {
+      database: dbMode,
+      replica: replica ? 'on' : 'off',
+      redis: kv.mode === 'redis' ? 'on' : 'off',
+      runJobs: config.runJobs,
+    },
     `mode: database=${dbMode} redis=${kv.mode === 'redis' ? 'on' : 'off'}${
       dbMode === 'embedded' ? ' (EMBEDDED MODE: single process, for trying and development only)' : ''
     }`,
@@ -122,8 +145,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     webhookSecret,
     videoSecret,
     metrics,
+    reads,
     async close() {
+      await reads.stop();
       await kv.close();
+      await replica?.destroy();
       await db.destroy();
       await releaseDataDir();
     },

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../../platform/db/index.ts';
+import type { ReadRouter } from '../../platform/db/replica.ts';
 import type { Cache } from '../../platform/kv.ts';
 import * as repo from './repo.ts';
 import { DAY_MS, type Day, dayOf, toDay } from './slot-days.ts';
@@ -15,13 +15,13 @@ export type DaysServedFrom = 'memory' | 'shared' | 'database';
  * the span of the days asked, then written back to the second level for the other instances.
  */
 export function createDaySource(deps: {
-  db: Db;
+  reads: ReadRouter;
   /** Undefined in embedded mode (one process, nothing to share). */
   shared: Cache | undefined;
   logger: Logger;
   served: (source: DaysServedFrom, days: number) => void;
 }) {
-  const { db, shared } = deps;
+  const { reads, shared } = deps;
   const keyOf = (doctorId: string, version: number, day: number) => `slots:${doctorId}:v${version}:${day}`;
 
   /** `version`: the doctor's version the days belong to, or null to bypass the second level. */
@@ -47,8 +47,10 @@ export function createDaySource(deps: {
       for (const day of missing) found.set(day, []);
       const from = new Date(missing[0]! * DAY_MS);
       const to = new Date((missing.at(-1)! + 1) * DAY_MS);
-      for (const slot of await repo.bookableSlots(db, doctorId, from, to))
-        found.get(dayOf(slot.starts))?.push(slot);
+      const slots = await reads.read([`doctor:${doctorId}`], (db) =>
+        repo.bookableSlots(db, doctorId, from, to),
+      );
+      for (const slot of slots) found.get(dayOf(slot.starts))?.push(slot);
       if (level) {
         const fresh = missing.map(
           (d) => [keyOf(doctorId, version!, d), JSON.stringify(found.get(d))] as [string, string],

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
-import type { Db } from '../../platform/db/index.ts';
+import type { ReadRouter } from '../../platform/db/replica.ts';
 import type { Cache } from '../../platform/kv.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { createDaySource, type DaysServedFrom } from './day-source.ts';
@@ -53,7 +53,8 @@ interface Entry {
 const CLOSE = Buffer.from(']}');
 
 export function createReadModel(deps: {
-  db: Db;
+  /** Where its loads read: the read replica unless the doctor changed a moment ago (see db/replica.ts). */
+  reads: ReadRouter;
   clock: Clock;
   feed: SlotFeed;
   /** The shared second level; undefined in embedded mode (one process, nothing to share). */
@@ -63,7 +64,7 @@ export function createReadModel(deps: {
   checkMs: number;
   maxSlots: number;
 }) {
-  const { db, clock, feed, shared } = deps;
+  const { reads, clock, feed, shared } = deps;
   const entries = new Map<string, Entry>();
   const pendingEntries = new Map<string, Promise<Entry>>();
   let cachedSlots = 0;
@@ -71,7 +72,7 @@ export function createReadModel(deps: {
 
   const served = (from: DaysServedFrom, days: number) =>
     days > 0 && deps.metrics.slotCache.inc({ source: from }, days);
-  const source = createDaySource({ db, shared, logger: deps.logger, served });
+  const source = createDaySource({ reads, shared, logger: deps.logger, served });
 
   function drop(doctorId: string, reason: 'change' | 'check' | 'stale' | 'evicted') {
     const entry = entries.get(doctorId);
@@ -136,7 +137,7 @@ export function createReadModel(deps: {
       ([v]) => v!,
       () => Number.NaN,
     );
-    const doctor = await repo.publicDoctor(db, doctorId);
+    const doctor = await reads.read([`doctor:${doctorId}`], (db) => repo.publicDoctor(db, doctorId));
     const entry: Entry = {
       version,
       sharedMatches: true,

@@ -92,7 +92,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
     },
     // A ready-made JSON string of the schema's shape, shared by identical searches for a second.
     async (request, reply) =>
-      reply.type('application/json').send((await doctors.searchJson(request.query)) as never),
+      reply.type('application/json').send((await doctors.searchJson(request.query, request.auth)) as never),
   );
 
   app.get(

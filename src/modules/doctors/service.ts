@@ -1,26 +1,19 @@
-import { z } from 'zod';
-import {
-  AppError,
-  type AuthContext,
-  assertOrdered,
-  conflict,
-  decodeCursor,
-  encodeCursor,
-  notFound,
-  type RequestMeta,
-} from '../../http/index.ts';
-import { canonicalJson } from '../../platform/canonical-json.ts';
+import { AppError, type AuthContext, conflict, notFound, type RequestMeta } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
+import type { ReadRouter } from '../../platform/db/replica.ts';
 import type { AuditService } from '../audit/service.ts';
 import { SPECIALIZATION_NAMES } from './reference.ts';
 import * as repo from './repo.ts';
 import { createDoctorReview, type Doctor, toDoctor } from './review.ts';
-import type { ProfileInput, ProfilePatch, SearchQuery } from './schemas.ts';
+import type { ProfileInput, ProfilePatch } from './schemas.ts';
+import { createDoctorSearch } from './search.ts';
 
 export interface DoctorDeps {
   db: Db;
   clock: Clock;
+  /** Public search reads through it (the read replica, when there is one). */
+  reads: ReadRouter;
   audit: AuditService;
   /**
    * After a commit that changed what the public sees of the doctor. `regenerate`: its slots must be
@@ -48,22 +41,6 @@ const profileOf = (row: repo.DoctorView): ProfileInput => ({
 });
 const definedOf = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-// The keyset position, typed per sort so a crafted cursor can't reach SQL as the wrong type.
-const cursorShapes = {
-  fee: z.object({ s: z.literal('fee'), k: z.tuple([z.number().int().min(0).max(2_147_483_647), z.uuid()]) }),
-  rating: z.object({
-    s: z.literal('rating'),
-    k: z.tuple([z.string().regex(/^\d{1,2}\.\d{1,2}$/), z.uuid()]),
-  }),
-  relevance: z.object({ s: z.literal('relevance'), k: z.tuple([z.number().finite(), z.uuid()]) }),
-} as const;
-
-/** How long one public search answer is reused (it is the same for everyone). */
-const SEARCH_REUSE_MS = 1_000;
-/** An answer older than this is not served even once more: the reader waits for a new one. */
-const SEARCH_STALE_MS = 10_000;
-const SEARCH_CACHE_ENTRIES = 1_000;
-
 /** What free-text search matches: the doctor's name, specializations (by name) and bio. */
 const searchTextOf = (name: string, specializations: string[], bio: string) =>
   [name, ...specializations.map((s) => SPECIALIZATION_NAMES.get(s) ?? s), bio].join(' ');
@@ -72,7 +49,8 @@ const searchTextOf = (name: string, specializations: string[], bio: string) =>
 const privileged = (id: string, viewer: AuthContext | null) =>
   viewer?.role === 'admin' || viewer?.userId === id;
 
-export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
+export function createDoctorService({ db, clock, reads, audit, changed }: DoctorDeps) {
+  const search = createDoctorSearch({ clock, reads });
   // The zones this database knows: a zone Intl accepts but PostgreSQL doesn't would break search.
   let zones: Promise<Set<string>> | undefined;
 
@@ -84,15 +62,6 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       });
     }
   }
-
-  /**
-   * Search answers as JSON, the same for everyone. One is fresh for a second; after that (for up to
-   * ten) it is still answered while a refresh runs in the background (so no reader waits for the
-   * database), and an `availableOn` answer only within the clock second it was made in (what is
-   * bookable depends on now). All are dropped when a profile changes anywhere (`profilesChanged`,
-   * told by the feed on every instance).
-   */
-  const answers = new Map<string, { json: Promise<string>; freshUntil: number; refreshing: boolean }>();
 
   async function load(tx: Db, id: string): Promise<Doctor> {
     const row = await repo.findDoctor(tx, id);
@@ -231,64 +200,7 @@ export function createDoctorService({ db, clock, audit, changed }: DoctorDeps) {
       return doctor;
     },
 
-    /** The public search as a JSON string, from the last second's answers when it can. */
-    searchJson(query: SearchQuery): Promise<string> {
-      const key = `${canonicalJson(query)}${query.availableOn ? `@${Math.floor(clock.now().getTime() / 1000)}` : ''}`;
-      const now = performance.now();
-      const kept = answers.get(key);
-      const run = () => this.search(query).then((r) => JSON.stringify(r));
-      if (kept && now - kept.freshUntil < SEARCH_STALE_MS) {
-        if (kept.freshUntil <= now && !kept.refreshing) {
-          kept.refreshing = true;
-          run().then(
-            (json) => {
-              if (answers.get(key) === kept)
-                answers.set(key, {
-                  json: Promise.resolve(json),
-                  freshUntil: performance.now() + SEARCH_REUSE_MS,
-                  refreshing: false,
-                });
-            },
-            () => answers.delete(key),
-          );
-        }
-        return kept.json;
-      }
-      if (answers.size >= SEARCH_CACHE_ENTRIES) answers.delete(answers.keys().next().value!);
-      const json = run();
-      answers.set(key, { json, freshUntil: now + SEARCH_REUSE_MS, refreshing: false });
-      json.catch(() => answers.delete(key));
-      return json;
-    },
-
-    profilesChanged(): void {
-      answers.clear();
-    },
-
-    async search(query: SearchQuery): Promise<{ items: Doctor[]; nextCursor: string | null }> {
-      // Inclusive bounds: minFee = maxFee asks for one fee.
-      assertOrdered({ name: 'minFee', value: query.minFee }, { name: 'maxFee', value: query.maxFee }, true);
-      const sort = query.sort ?? (query.q ? 'relevance' : 'rating');
-      const after = decodeCursor(query.cursor, cursorShapes[sort]);
-      const rows = await repo.searchDoctors(db, {
-        ...query,
-        sort,
-        now: clock.now(),
-        after: after?.k,
-        limit: query.limit + 1,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      const keyOf = (r: (typeof rows)[number]) =>
-        sort === 'fee' ? r.fee_minor : sort === 'rating' ? r.rating_avg : r.score;
-      return {
-        items: page.map(toDoctor),
-        nextCursor:
-          rows.length > query.limit && last
-            ? encodeCursor({ s: sort, k: [keyOf(last), last.user_id] })
-            : null,
-      };
-    },
+    ...search,
   };
 }
 
