@@ -307,6 +307,22 @@ describe('the PDF and the public verification', () => {
     );
   });
 
+  it('writes Hindi (Devanagari) names and instructions in a font that has them', async () => {
+    const c = await r.inProgress();
+    const named = await r.api(c.patient, 'PATCH', '/me', { name: 'मीरा अय्यर' });
+    expect(named.statusCode, named.body).toBe(200);
+    const medicine = { name: 'Triphala churna', dose: '5 g', frequency: 'at night', durationDays: 30 };
+    const issued = await r.api(c.doctor, 'POST', `/appointments/${c.id}/prescription`, {
+      diagnosis: 'Vibandha (constipation)',
+      medicines: [{ ...medicine, instructions: 'गुनगुने पानी के साथ' }],
+    });
+    expect(issued.statusCode, issued.body).toBe(201);
+    const text = await r.pdfText(await r.renderedPdf(c.patient, c.id));
+    expect(text).toContain('Patient: मीरा अय्यर');
+    expect(text).toContain('गुनगुने पानी के साथ');
+    expect(text).toContain('Triphala churna');
+  });
+
   it('the job is idempotent: a second delivery renders nothing', async () => {
     const c = await r.inProgress();
     const issued = (await prescribe(c.doctor, c.id)).json();

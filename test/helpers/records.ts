@@ -11,7 +11,7 @@ export function recordsKit(t: TestApp, admin: Account) {
   const kit = bookingKit(t, admin);
   const api = (
     who: { accessToken: string },
-    method: 'GET' | 'PUT' | 'POST',
+    method: 'GET' | 'PUT' | 'POST' | 'PATCH',
     url: string,
     payload?: unknown,
   ) =>

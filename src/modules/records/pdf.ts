@@ -1,14 +1,27 @@
 import type { PrescriptionContent } from './content.ts';
 
 /**
- * The prescription as a PDF (A4, pdfkit's built-in Helvetica): everything SPEC §3.6 lists, then
- * the verification id, where to verify it, and the SHA-256 of the content.
+ * The prescription as a PDF (A4): everything SPEC §3.6 lists, then the verification id, where to
+ * verify it, and the SHA-256 of the content.
  *
  * Invariants:
  * - Only the content decides the document (its creation date is the issue instant), so rendering a
  *   version twice gives the same text.
+ * - Every text the doctor or patient wrote may be Devanagari (Hindi names, instructions): such runs
+ *   are set in Noto Sans Devanagari (OFL, shaped by pdfkit's fontkit: conjuncts, matras), the rest
+ *   in Helvetica.
  * - pdfkit is loaded on first use: only the process that runs the rendering job pays for it.
  */
+
+const DEVANAGARI_FONT = (weight: 400 | 700) =>
+  new URL(
+    import.meta.resolve(
+      `@fontsource/noto-sans-devanagari/files/noto-sans-devanagari-devanagari-${weight}-normal.woff`,
+    ),
+  ).pathname;
+
+/** Devanagari, its extensions and the Vedic marks: one run per stretch of them. */
+const SCRIPT_RUNS = /([\u0900-\u097F\uA8E0-\uA8FF\u1CD0-\u1CFF]+)/;
 
 const SEX = { female: 'Female', male: 'Male', other: 'Other' } as const;
 
@@ -36,11 +49,29 @@ export async function renderPrescriptionPdf(
     doc.on('end', resolve);
     doc.on('error', reject);
   });
+  doc.registerFont('Devanagari', DEVANAGARI_FONT(400));
+  doc.registerFont('Devanagari-Bold', DEVANAGARI_FONT(700));
+  /** Writes a line, each script in its own font. */
+  const line = (text: string, options: { bold?: boolean; indent?: number } = {}) => {
+    const runs = text.split(SCRIPT_RUNS).filter(Boolean);
+    runs.forEach((run, i) => {
+      const devanagari = SCRIPT_RUNS.test(run);
+      const font = devanagari ? 'Devanagari' : 'Helvetica';
+      doc.font(options.bold ? `${font}-Bold` : font).text(run, {
+        continued: i < runs.length - 1,
+        ...(i === 0 && options.indent ? { indent: options.indent } : {}),
+      });
+    });
+    doc.font('Helvetica');
+  };
   const heading = (text: string) => {
-    doc.moveDown(0.8).font('Helvetica-Bold').fontSize(12).text(text).font('Helvetica').fontSize(11);
+    doc.moveDown(0.8).fontSize(12);
+    line(text, { bold: true });
+    doc.fontSize(11);
   };
 
-  doc.font('Helvetica-Bold').fontSize(16).text(c.doctor.name);
+  doc.fontSize(16);
+  line(c.doctor.name, { bold: true });
   doc
     .font('Helvetica')
     .fontSize(10)
@@ -48,24 +79,24 @@ export async function renderPrescriptionPdf(
   doc.moveDown();
   doc.fontSize(11).text(`Date: ${c.issuedOn}`);
   if (c.version > 1) doc.text(`Amended: version ${c.version}, replaces version ${c.version - 1}`);
-  doc.text(`Patient: ${c.patient.name}`);
+  line(`Patient: ${c.patient.name}`);
   doc.text(`Age: ${c.patient.age} years    Sex: ${SEX[c.patient.sex]}`);
 
   heading(c.provisional ? 'Provisional diagnosis' : 'Diagnosis');
-  doc.text(c.diagnosis);
+  line(c.diagnosis);
 
   heading('Rx');
   c.medicines.forEach((m, i) => {
-    doc.font('Helvetica-Bold').text(`${i + 1}. ${m.name}${m.form ? ` (${m.form})` : ''}`);
+    line(`${i + 1}. ${m.name}${m.form ? ` (${m.form})` : ''}`, { bold: true });
     const how = [m.dose, m.frequency, `for ${m.durationDays} day${m.durationDays === 1 ? '' : 's'}`];
     if (m.route) how.push(m.route);
-    doc.font('Helvetica').text(how.join(', '), { indent: 16 });
-    if (m.instructions) doc.text(m.instructions, { indent: 16 });
+    line(how.join(', '), { indent: 16 });
+    if (m.instructions) line(m.instructions, { indent: 16 });
   });
 
   if (c.advice) {
     heading('Advice');
-    doc.text(c.advice);
+    line(c.advice);
   }
   if (c.followUpInDays) {
     heading('Follow-up');
