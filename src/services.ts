@@ -60,7 +60,7 @@ export function createServices(platform: Platform) {
     platform.signingKey,
     clock,
     { issuer: config.jwt.issuer, accessTtlSeconds: config.jwt.accessTtlSeconds },
-    (sessionId) => revocations.has(sessionId),
+    (sessionId, userId) => revocations.refusal(sessionId, userId),
   );
   const throttle = createLoginThrottle(
     platform.kv.counters,
