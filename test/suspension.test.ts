@@ -163,6 +163,27 @@ describe('suspension', () => {
     expect((await reactivate(randomUUID())).statusCode).toBe(404);
   });
 
+  it('a sign-in racing a suspension: the database starts no session, the API answers ACCOUNT_SUSPENDED', async () => {
+    const user = await signUp(a);
+    const { secret } = (await api(a, user.accessToken, 'POST', '/auth/mfa/setup')).json();
+    // Committed, but not yet announced to the instances (as between a suspension's commit and its message).
+    await a.platform.db
+      .insertInto('user_suspensions')
+      .values({ user_id: user.id, reason: 'x', suspended_by: admin.id, suspended_at: a.clock.now() })
+      .execute();
+    const res = await api(a, user.accessToken, 'POST', '/auth/mfa/enable', {
+      code: totpCodeAt(secret, a.clock.now()),
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('ACCOUNT_SUSPENDED');
+    const enabled = await a.platform.db
+      .selectFrom('users')
+      .select('mfa_enabled')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(enabled.mfa_enabled).toBe(false); // the whole enrolment rolled back
+  });
+
   it('the database refuses a self-suspension, a second one in force, and a session for a suspended account', async () => {
     const user = await signUp(a);
     const db = a.platform.db;

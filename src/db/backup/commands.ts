@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../platform/db/index.ts';
-import { createPlatform } from '../../platform/platform.ts';
+import { createPlatform, type Platform } from '../../platform/platform.ts';
 import { backup, describeBackup } from './backup.ts';
 import { type AuditPort, drill, formatReport } from './drill.ts';
 import { BackupFileError } from './format.ts';
@@ -53,7 +53,7 @@ export async function backupCommand(
   command: string,
   args: string[],
   loadConfig: () => Config,
-  auditOf: (platform: Awaited<ReturnType<typeof createPlatform>>, db: Db) => AuditPort,
+  auditOf: (platform: Platform, db: Db) => AuditPort,
 ): Promise<number> {
   const usage = USAGES[command]!;
   if (args.includes('--help')) {

@@ -29,7 +29,7 @@ export class RestoreRefused extends Error {
   }
 }
 
-export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//.test(target);
+const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//.test(target);
 
 /** The payload as it was before encryption, streamed from the file. */
 export function payloadOf(

@@ -45,7 +45,8 @@ export function createSessions(deps: AuthDeps) {
       })
       .catch((error: unknown) => {
         // The account was suspended after this sign-in checked (trigger refresh_tokens_no_suspended).
-        if (sqlState(error) === SqlState.raiseException && /account is suspended/.test(String(error)))
+        const constraint = (error as { constraint?: unknown }).constraint;
+        if (sqlState(error) === SqlState.raiseException && constraint === 'account_suspended')
           throw accountSuspended();
         throw error;
       });
