@@ -16,6 +16,7 @@ import { registerApiDocs } from './http/openapi/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
 import { appointmentRoutes } from './modules/appointments/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
+import { adminUserRoutes } from './modules/auth/admin-users-routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { availabilityAsyncApi } from './modules/availability/asyncapi.ts';
 import { availabilityRoutes } from './modules/availability/routes.ts';
@@ -172,6 +173,7 @@ export async function buildApp(platform: Platform): Promise<App> {
         mfaRequiredRoles: config.mfaRequiredRoles,
         authPerMinute: config.rateLimit.authPerMinute,
       });
+      await api.register(adminUserRoutes, { auth: services.auth, mfaRequiredRoles: config.mfaRequiredRoles });
       await api.register(auditRoutes, { audit: services.audit, mfaRequiredRoles: config.mfaRequiredRoles });
       await api.register(doctorRoutes, {
         doctors: services.doctors,

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
+import { backupCommand, isBackupCommand } from './db/backup/commands.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
 import { seedLoadCommand } from './db/seed/index.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { DataDirInUse } from './platform/db/dir-lock.ts';
 import { createPlatform } from './platform/platform.ts';
-import { createServices } from './services.ts';
+import { auditServiceOf, createServices } from './services.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                                   apply pending database migrations
@@ -14,7 +15,10 @@ const USAGE = `Usage: npm run cli -- <command>
   audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)
   seed-load --doctors N --patients M --days D [--seed S]
                                             fill an empty database with realistic data (COPY; benchmarks)
-  phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)`;
+  phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)
+  backup [--out DIR]                        back up the database (pg_dump, or the embedded snapshot) (--help)
+  restore FILE --into TARGET [--force]      restore a backup; refuses a non-empty target unless --force (--help)
+  backup-verify [FILE] [--out DIR]          the restore drill: restore, compare with the source (--help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,6 +29,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'phi-rotate' && rest.includes('--help')) {
     console.log(PHI_ROTATE_USAGE);
     return 0;
+  }
+  if (isBackupCommand(command)) {
+    return backupCommand(
+      command,
+      rest,
+      () => loadConfig(),
+      (platform, db) => auditServiceOf(platform, db),
+    );
   }
   // `migrate` reports what it applied itself; other commands migrate on start like the server.
   const config = command === 'migrate' ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
@@ -85,13 +97,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof DataDirInUse) {
       // Most likely `npm start` on the embedded database: the CLI can't share it.
       console.error(
-        `${error.message}, or use PostgreSQL (DATABASE_URL); to get an admin in embedded mode, start the server with BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD set`,
+        argv[0] === 'create-admin'
+          ? `${error.message}, or use PostgreSQL (DATABASE_URL); to get an admin in embedded mode, start the server with BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD set`
+          : error.message,
       );
     } else console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);

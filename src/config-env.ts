@@ -27,6 +27,28 @@ const url = (protocols: string[]) =>
   });
 export const roles = ['patient', 'doctor', 'admin'] as const;
 
+/** `kid:base64key[,kid:base64key…]`, each key 32 random bytes (AES-256); never echoed in a message. */
+const keyList = z.string().transform((v, ctx) => {
+  const keys: Array<{ kid: string; key: Buffer }> = [];
+  for (const entry of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = entry.indexOf(':');
+    const kid = entry.slice(0, Math.max(at, 0));
+    const key = Buffer.from(entry.slice(at + 1), 'base64');
+    if (at <= 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(kid) || key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each entry must be <kid>:<base64 of 32 random bytes>, comma-separated (the first encrypts)',
+      });
+      return z.NEVER;
+    }
+    keys.push({ kid, key });
+  }
+  return keys;
+});
+
 /** true/false, a hop count, or a comma-separated list of proxy addresses and CIDR ranges. */
 const trustProxy = z.string().transform((v, ctx): boolean | number | string => {
   if (/^(true|false)$/.test(v)) return v === 'true';
@@ -72,6 +94,7 @@ export const envSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
   REFRESH_REUSE_GRACE_SECONDS: int(0, 60).default(10),
   PHI_ENCRYPTION_KEYS: z.string().optional(),
+  BACKUP_ENCRYPTION_KEY: keyList.optional(),
   BOOTSTRAP_ADMIN_EMAIL: z.email('must be an e-mail address').optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   MFA_REQUIRED_ROLES: list

@@ -29,6 +29,8 @@ export interface Config {
     refreshReuseGraceSeconds: number;
   };
   phiEncryptionKeys: string | undefined;
+  /** Backups are encrypted with the first (none: not encrypted); every one listed decrypts. */
+  backupEncryptionKeys: Array<{ kid: string; key: Buffer }>;
   bootstrapAdmin: { email: string; password: string } | undefined;
   mfaRequiredRoles: Role[];
   paymentProvider: 'sandbox' | 'razorpay';
@@ -169,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     },
     phiEncryptionKeys: e.PHI_ENCRYPTION_KEYS,
+    backupEncryptionKeys: e.BACKUP_ENCRYPTION_KEY ?? [],
     bootstrapAdmin:
       e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
         ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }

@@ -27,28 +27,38 @@ import { createRecordsService } from './modules/records/service.ts';
 import { createReviews } from './modules/reviews/service.ts';
 import { jitsiProvider, livekitProvider } from './modules/rooms/providers.ts';
 import { createRooms } from './modules/rooms/service.ts';
+import type { Db } from './platform/db/index.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
 import { observedQueue } from './platform/job-metrics.ts';
 import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
 import { createSmsSender } from './platform/sms.ts';
 
-/** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
-export function createServices(platform: Platform) {
-  const { config, db, clock, logger, metrics } = platform;
+/**
+ * The audit service over `db`: the platform's database, or a restored copy of it (a backup carries
+ * its install id, so the copy is checked against the same signed checkpoint).
+ */
+export function auditServiceOf(platform: Platform, db: Db = platform.db) {
+  const { config } = platform;
   const installId = installIdOf(db);
   const checkpoints: CheckpointStore =
     config.audit.checkpointStore === 'redis' && platform.kv.redis
       ? redisCheckpointStore(platform.kv.redis, config.redisKeyPrefix, installId)
       : fileCheckpointStore(config.dataDir, installId);
-  const audit = createAuditService({
+  return createAuditService({
     db,
-    clock,
+    clock: platform.clock,
     signingKey: platform.signingKey,
     checkpoints,
-    metrics,
-    logger,
+    metrics: platform.metrics,
+    logger: platform.logger,
   });
+}
+
+/** The domain services, wired from one Platform. API, worker and CLI all build them the same way. */
+export function createServices(platform: Platform) {
+  const { config, db, clock, logger, metrics } = platform;
+  const audit = auditServiceOf(platform);
   const revocations = createRevocations({
     db,
     kv: platform.kv,
@@ -60,7 +70,7 @@ export function createServices(platform: Platform) {
     platform.signingKey,
     clock,
     { issuer: config.jwt.issuer, accessTtlSeconds: config.jwt.accessTtlSeconds },
-    (sessionId) => revocations.has(sessionId),
+    (sessionId, userId) => revocations.refusal(sessionId, userId),
   );
   const throttle = createLoginThrottle(
     platform.kv.counters,

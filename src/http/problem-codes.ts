@@ -29,6 +29,8 @@ export const PROBLEM_CODES = {
   INVALID_TOKEN: 'The access token is not valid (or its account is gone)',
   TOKEN_EXPIRED: 'The access token expired: refresh it',
   SESSION_REVOKED: 'The session behind the access token ended (logout, password change): sign in again',
+  ACCOUNT_SUSPENDED:
+    'An admin suspended the account: no sign-in, refresh or access token of it works until it is reactivated',
   INVALID_CREDENTIALS: 'The e-mail or password is wrong',
   INVALID_REFRESH_TOKEN: 'The refresh token is unknown, expired or revoked',
   REFRESH_TOKEN_REUSED: 'A rotated refresh token was used again: the whole session was revoked',
@@ -60,6 +62,9 @@ export const PROBLEM_CODES = {
   TOO_LATE: 'Past the cut-off for this change',
   TOO_EARLY: 'Not yet: the window for this opens later (`opensAt` says when)',
   ALREADY_REVIEWED: 'This consultation has a review already',
+  SELF_SUSPENSION: 'Admins can’t suspend their own account',
+  ALREADY_SUSPENDED: 'The account is already suspended',
+  NOT_SUSPENDED: 'The account is not suspended',
   CONCURRENT_UPDATE: 'Another change got there first; retry',
   NOTES_CLOSED: 'The notes’ edit window ended (it closes a set time after completion; `detail` says when)',
   PATIENT_PROFILE_INCOMPLETE:

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Config } from '../config.ts';
@@ -21,6 +22,8 @@ export interface Platform {
   config: Config;
   db: Db;
   dbMode: DbMode;
+  /** The embedded database itself (embedded mode only): backups snapshot its data directory. */
+  pglite: PGlite | undefined;
   kv: Kv;
   clock: Clock;
   logger: Logger;
@@ -63,6 +66,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let db: Db;
   let dbMode: DbMode;
   let releaseDataDir = async () => {};
+  let pglite: PGlite | undefined;
   if (config.databaseUrl) {
     const postgres = createPostgresDb(config.databaseUrl, config.databasePoolMax);
     db = postgres.db;
@@ -84,6 +88,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       overrides.inMemoryDb ? undefined : path.join(config.dataDir, 'pgdata'),
     );
     db = embedded.db;
+    pglite = embedded.pglite;
     releaseDataDir = embedded.release;
     dbMode = 'embedded';
   }
@@ -137,6 +142,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     config,
     db,
     dbMode,
+    pglite,
     kv,
     clock,
     logger,

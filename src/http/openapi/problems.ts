@@ -61,7 +61,8 @@ export function standardProblems(route: {
   if (route.body) add(400, 'INVALID_JSON', 'EMPTY_BODY', 'BAD_REQUEST');
   if (route.cursor) add(400, 'INVALID_CURSOR');
   if (route.idempotent) add(400, 'IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_KEY_INVALID');
-  if (route.signedIn) add(401, 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'SESSION_REVOKED');
+  if (route.signedIn)
+    add(401, 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'SESSION_REVOKED', 'ACCOUNT_SUSPENDED');
   if (route.signedIn) add(403, 'FORBIDDEN', 'MFA_REQUIRED');
   if (route.pathId) add(404, 'NOT_FOUND');
   if (route.idempotent) add(409, 'IDEMPOTENCY_IN_PROGRESS');

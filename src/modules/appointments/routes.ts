@@ -107,7 +107,7 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Cancel (patient, the doctor or an admin; Idempotency-Key required)',
-        description: `Refunds per policy: a patient ≥ 24 h before the start gets everything back, later nothing (configurable); doctors and admins always refund in full. The start is the earlier of the booked and the current one. Not after the start (admins excepted): 409 TOO_LATE. ${keyed}`,
+        description: `Refunds per policy: a patient ≥ 24 h before the start gets everything back, later nothing (configurable); doctors and admins always refund in full. The start is the earlier of the booked and the current one. Not after the start (admins excepted): 409 TOO_LATE. Admins cancel anyone’s appointment that has not begun, also past its start time: their tool for disputes (and for the bookings of an account they suspend). ${keyed}`,
         security,
         'x-problems': { 409: ['INVALID_STATE', 'TOO_LATE', 'CONCURRENT_UPDATE'] },
         headers: s.idempotencyHeaders,

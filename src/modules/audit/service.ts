@@ -140,8 +140,12 @@ export function createAuditService(deps: AuditDeps) {
       return { sealed, headSeq: head?.seq ?? null };
     },
 
-    /** Recomputes the whole chain and compares its head with the signed checkpoint. */
-    async verify(): Promise<VerifyReport> {
+    /**
+     * Recomputes the whole chain and compares its head with the signed checkpoint. A restored copy
+     * (a backup) ends where its backup was taken: a checkpoint signed later, beyond its last row, is
+     * newer than the copy, not a cut tail.
+     */
+    async verify(options: { restoredCopy?: boolean } = {}): Promise<VerifyReport> {
       const [unsealed, checkpointJws] = await Promise.all([repo.countUnsealed(db), checkpoints.read()]);
       const checkpoint = checkpointJws ? await openCheckpoint(signingKey, checkpointJws) : null;
       const report = (checked: number, firstBadSeq: number | null, reason: string | null): VerifyReport => ({
@@ -179,14 +183,14 @@ export function createAuditService(deps: AuditDeps) {
       if (!checkpoint && checked > 0) {
         return report(checked, null, 'no signed checkpoint is stored: a cut-off tail could not be detected');
       }
-      if (checkpoint && checkpoint.seq >= expectedSeq) {
+      if (checkpoint && checkpoint.seq >= expectedSeq && !options.restoredCopy) {
         return report(
           checked,
           expectedSeq,
           `rows from ${expectedSeq} to ${checkpoint.seq} were removed (signed checkpoint)`,
         );
       }
-      if (checkpoint && hashAtCheckpoint !== checkpoint.hash) {
+      if (checkpoint && checkpoint.seq < expectedSeq && hashAtCheckpoint !== checkpoint.hash) {
         return report(
           checked,
           checkpoint.seq,
@@ -194,6 +198,12 @@ export function createAuditService(deps: AuditDeps) {
         );
       }
       return report(checked, null, null);
+    },
+
+    /** The chain's last sealed row and how many rows wait for the sealer (what a backup records). */
+    async state(): Promise<{ head: { seq: number; hash: string } | null; unsealed: number }> {
+      const head = await repo.chainHead(db);
+      return { head: head ?? null, unsealed: await repo.countUnsealed(db) };
     },
 
     list: (filter: repo.AuditFilter) => repo.listAuditRows(db, filter),

@@ -75,6 +75,10 @@ export const invalidCredentials = () => unauthorized('Email or password is incor
 /** Counts an outcome in `auth_events_total`. */
 export const eventCounter = (metrics: Metrics) => (event: string) => metrics.authEvents.inc({ event });
 
+/** An admin suspended the account: no sign-in, refresh or access token of it works until it is reactivated. */
+export const accountSuspended = () =>
+  unauthorized('The account is suspended; contact support', 'ACCOUNT_SUSPENDED');
+
 /** A valid token of an account that was deleted since. */
 export const accountGone = () => unauthorized('The account no longer exists', 'INVALID_TOKEN');
 

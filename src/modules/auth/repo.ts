@@ -151,6 +151,8 @@ export function lockRefreshToken(db: Db, hash: string) {
       'refresh_tokens.revoked_at',
       'refresh_tokens.mfa',
       'users.role',
+      sql<boolean>`EXISTS (SELECT 1 FROM user_suspensions s
+        WHERE s.user_id = refresh_tokens.user_id AND s.lifted_at IS NULL)`.as('suspended'),
     ])
     .where('token_hash', '=', hash)
     .forUpdate('refresh_tokens')

@@ -52,8 +52,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
         tags,
         summary: 'Password login; may answer with an MFA challenge',
         description:
-          'Answers a session, or `{mfaRequired: true, mfaToken}` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while.',
-        'x-problems': { 401: ['INVALID_CREDENTIALS'] },
+          'Answers a session, or `{mfaRequired: true, mfaToken}` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right.',
+        'x-problems': { 401: ['INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED'] },
         body: s.loginBody,
         response: { 200: s.loginResponse },
       },
@@ -68,7 +68,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Complete an MFA login',
-        'x-problems': { 401: ['INVALID_MFA_CODE', 'INVALID_TOKEN', 'TOKEN_EXPIRED'] },
+        'x-problems': { 401: ['INVALID_MFA_CODE', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'ACCOUNT_SUSPENDED'] },
         body: s.mfaVerifyBody,
         response: { 200: s.registerResponse },
       },
@@ -85,7 +85,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
         summary: 'Rotate a refresh token',
         description:
           'The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED).',
-        'x-problems': { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
+        'x-problems': { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_SUSPENDED'] },
         body: s.refreshBody,
         response: { 200: s.sessionSchema },
       },

@@ -2,11 +2,13 @@ import type { Role } from '../../config.ts';
 import { AppError, conflict, type RequestMeta, SYSTEM } from '../../http/index.ts';
 import { sha256Hex } from '../../platform/crypto.ts';
 import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
-import type { Locale } from '../../platform/db/schema.ts';
+import type { Locale, User } from '../../platform/db/schema.ts';
 import { createAccount } from './account.ts';
+import { createAdminUsers } from './admin-users.ts';
 import { createMfa, invalidMfaCode, SEALED_COLUMNS } from './mfa.ts';
 import {
   type AuthDeps,
+  accountSuspended,
   eventCounter,
   invalidCredentials,
   loadUser,
@@ -20,6 +22,7 @@ import { createPersonalDetails } from './personal.ts';
 import * as repo from './repo.ts';
 import { createSessions } from './sessions.ts';
 import { normaliseEmail } from './throttle.ts';
+import { suspensionInForce } from './users-repo.ts';
 
 /**
  * The auth module, assembled: sign-up and sign-in here; sessions (sessions.ts), MFA (mfa.ts), the
@@ -29,6 +32,8 @@ import { normaliseEmail } from './throttle.ts';
  * - Whether an email has an account is never told by an answer or its timing (a failed sign-in
  *   with an unknown email still verifies a password).
  * - Failed sign-ins count per account and per IP before the password is checked (throttle.ts).
+ * - A suspended account is refused only after its password (and, at MFA, its token) was checked:
+ *   nobody learns of a suspension without the account's password.
  */
 export function createAuthService(deps: AuthDeps) {
   const { db, clock, throttle, audit } = deps;
@@ -68,6 +73,20 @@ export function createAuthService(deps: AuthDeps) {
         throw error;
       }
     };
+  }
+
+  /** Someone who proved who they are, of an account suspended now: refused, and audited. */
+  async function refuseSuspended(user: User, meta: RequestMeta): Promise<void> {
+    if (!(await suspensionInForce(db, user.id))) return;
+    await audit.record(db, meta, {
+      action: 'auth.login_refused',
+      entity: 'user',
+      entityId: user.id,
+      actor: { id: user.id, role: user.role },
+      details: { reason: 'suspended' },
+    });
+    count('login_suspended');
+    throw accountSuspended();
   }
 
   return {
@@ -119,6 +138,7 @@ export function createAuthService(deps: AuthDeps) {
         count('login_failed');
         throw invalidCredentials();
       }
+      await refuseSuspended(user, meta);
       // With MFA on, the attempt only counts as a success once the second factor is in.
       if (!user.mfa_enabled) await throttle.succeeded(email);
       if (needsRehash(user.password_hash)) {
@@ -155,6 +175,7 @@ export function createAuthService(deps: AuthDeps) {
     ): Promise<{ user: PublicUser } & Session> {
       const userId = await deps.tokens.verifyMfaToken(input.mfaToken);
       const user = await loadUser(db, userId);
+      await refuseSuspended(user, meta);
       const ip = meta.ip ?? 'unknown';
       await throttle.attempt(user.email, ip);
       const actor = { id: user.id, role: user.role };
@@ -187,6 +208,7 @@ export function createAuthService(deps: AuthDeps) {
     mfaEnable: mfa.mfaEnable,
     mfaDisable: mfa.mfaDisable,
     ...createAccount(deps, sessions),
+    ...createAdminUsers(deps, sessions),
     ...createPersonalDetails(deps),
     ...createPasswordReset(deps, sessions),
     /** Key rotation re-seals these (platform/sealed-columns.ts). */

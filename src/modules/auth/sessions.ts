@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../config.ts';
 import { type AuthContext, type RequestMeta, unauthorized } from '../../http/index.ts';
-import type { Db } from '../../platform/db/index.ts';
+import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { User } from '../../platform/db/schema.ts';
-import { type AuthDeps, eventCounter, type Session } from './parts.ts';
+import { type AuthDeps, accountSuspended, eventCounter, type Session } from './parts.ts';
 import * as repo from './repo.ts';
 import { hashRefreshToken, newRefreshToken } from './tokens.ts';
 
@@ -15,6 +15,8 @@ import { hashRefreshToken, newRefreshToken } from './tokens.ts';
  *   the family once, any later use revokes the family (theft).
  * - Whatever ends a session ends its access tokens too: every revoking commit is followed by
  *   `revocations.revoked` with the families whose access tokens may be alive.
+ * - No session starts or continues for a suspended account (admin-users.ts): a refresh says so
+ *   (ACCOUNT_SUSPENDED) before anything else about its token.
  */
 
 const DAY_MS = 86_400_000;
@@ -32,14 +34,22 @@ export function createSessions(deps: AuthDeps) {
   ): Promise<Session> {
     const now = clock.now();
     const refresh = newRefreshToken();
-    await repo.insertRefreshToken(tx, {
-      userId,
-      familyId,
-      hash: refresh.hash,
-      mfa,
-      now,
-      expiresAt: new Date(now.getTime() + settings.refreshTtlDays * DAY_MS),
-    });
+    await repo
+      .insertRefreshToken(tx, {
+        userId,
+        familyId,
+        hash: refresh.hash,
+        mfa,
+        now,
+        expiresAt: new Date(now.getTime() + settings.refreshTtlDays * DAY_MS),
+      })
+      .catch((error: unknown) => {
+        // The account was suspended after this sign-in checked (trigger refresh_tokens_no_suspended).
+        const constraint = (error as { constraint?: unknown }).constraint;
+        if (sqlState(error) === SqlState.raiseException && constraint === 'account_suspended')
+          throw accountSuspended();
+        throw error;
+      });
     const accessToken = await tokens.issueAccessToken({ id: userId, role }, familyId, mfa);
     return { accessToken, refreshToken: refresh.token, expiresIn: tokens.accessTtlSeconds };
   }
@@ -67,6 +77,7 @@ export function createSessions(deps: AuthDeps) {
       const now = clock.now();
       const outcome = await db.transaction().execute(async (tx) => {
         const token = await repo.lockRefreshToken(tx, hashRefreshToken(refreshToken));
+        if (token?.suspended) return { kind: 'suspended' as const };
         if (!token || token.revoked_at || token.expires_at <= now) return { kind: 'invalid' as const };
         if (token.rotated_at) {
           const sinceRotation = now.getTime() - token.rotated_at.getTime();
@@ -95,6 +106,10 @@ export function createSessions(deps: AuthDeps) {
           session: await continueSession(tx, token.user_id, token.role, token.family_id, token.mfa),
         };
       });
+      if (outcome.kind === 'suspended') {
+        count('refresh_suspended');
+        throw accountSuspended();
+      }
       if (outcome.kind === 'invalid') {
         count('refresh_invalid');
         throw unauthorized('The refresh token is invalid or expired', 'INVALID_REFRESH_TOKEN');

@@ -4,6 +4,8 @@ import type { Role } from '../../config.ts';
 import { type AuthContext, unauthorized } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { SigningKey } from '../../platform/keys.ts';
+import { accountSuspended } from './parts.ts';
+import type { AccessRefusal } from './revocations.ts';
 
 const ACCESS_AUDIENCE = 'amrutam-api';
 const MFA_AUDIENCE = 'amrutam-mfa';
@@ -18,10 +20,11 @@ export interface TokenSettings {
 }
 
 /**
- * Whether a session (refresh family) was ended: its access tokens are refused (revocations.ts).
- * Throws (503) while that can't be known yet.
+ * Whether an access token of this session (refresh family) and user is refused, and why: the
+ * session was ended, or the account suspended (revocations.ts). Throws (503) while that can't be
+ * known yet.
  */
-export type SessionRevoked = (sessionId: string) => boolean;
+export type AccessRefused = (sessionId: string, userId: string) => AccessRefusal;
 
 const sessionEnded = () => unauthorized('The session has ended; sign in again', 'SESSION_REVOKED');
 
@@ -30,7 +33,7 @@ export function createTokenService(
   key: SigningKey,
   clock: Clock,
   settings: TokenSettings,
-  sessionRevoked: SessionRevoked,
+  accessRefused: AccessRefused,
 ) {
   const jwks = createLocalJWKSet({ keys: [key.publicJwk] });
   const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
@@ -107,7 +110,8 @@ export function createTokenService(
       const known = verified.get(token);
       const auth =
         known && known.expiresAt > clock.now().getTime() ? known.auth : await verifySignedAccessToken(token);
-      if (sessionRevoked(auth.sessionId)) throw sessionEnded();
+      const refused = accessRefused(auth.sessionId, auth.userId);
+      if (refused) throw refused === 'ACCOUNT_SUSPENDED' ? accountSuspended() : sessionEnded();
       return auth;
     },
 

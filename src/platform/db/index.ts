@@ -53,11 +53,13 @@ const PREPARED = /^\s*\/\*prepared:([a-z_]+)\*\//;
 export const preparedAs = (name: string): RawBuilder<unknown> => sql.raw(`/*prepared:${name}*/`);
 
 /**
- * Embedded PostgreSQL (PGlite), persisted in `dataDir`, or in memory when `dataDir` is undefined.
+ * Embedded PostgreSQL (PGlite), persisted in `dataDir`, or in memory when `dataDir` is undefined;
+ * started from a data-directory tarball (`PGlite#dumpDataDir`, a backup) when `loadDataDir` is given.
  * Loaded only here: a PostgreSQL deployment never pays for the WebAssembly build (~40 MB).
  */
 export async function createEmbeddedDb(
   dataDir: string | undefined,
+  options: { loadDataDir?: Blob } = {},
 ): Promise<{ db: Db; pglite: PGlite; release: () => Promise<void> }> {
   if (dataDir) await mkdir(path.dirname(dataDir), { recursive: true });
   // Two processes on one PGlite directory corrupt it silently: one process at a time.
@@ -73,6 +75,7 @@ export async function createEmbeddedDb(
     ]);
   const pglite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     extensions: { citext, btree_gist, pgcrypto, pg_trgm },
     parsers: { [INT8_OID]: (value: string) => Number(value), [DATE_OID]: asText },
   }).catch(async (error: unknown) => {

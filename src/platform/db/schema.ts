@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { UserSuspensionsTable } from './schema-admin.ts';
 import type {
   ClinicalNotesTable,
   NotificationDeliveriesTable,
@@ -8,6 +9,7 @@ import type {
   ReviewsTable,
 } from './schema-consultations.ts';
 
+export * from './schema-admin.ts';
 export * from './schema-consultations.ts';
 
 /** Timestamps are read as Date and may be written as Date or ISO string. */
@@ -260,6 +262,7 @@ export interface Database {
   notification_preferences: NotificationPreferencesTable;
   notification_deliveries: NotificationDeliveriesTable;
   notification_reminders: NotificationRemindersTable;
+  user_suspensions: UserSuspensionsTable;
 }
 
 export type User = Selectable<UsersTable>;
