@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
+import { archivedPartitions } from '../../platform/db/partitions.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditContent } from './chain.ts';
 
@@ -101,14 +102,25 @@ export async function writeSeals(
     WHERE a.id = v.id AND a.seq IS NULL`.execute(db);
 }
 
-export function sealedAfter(db: Db, afterSeq: number, limit: number): Promise<AuditLogRow[]> {
-  return db
-    .selectFrom('audit_logs')
-    .selectAll()
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+/**
+ * Where the chain's rows are: audit_logs, and the months retention detached into schema archive
+ * (platform/db/partitions.ts), which stay part of the chain.
+ */
+export async function chainTables(db: Db): Promise<string[]> {
+  return ['audit_logs', ...(await archivedPartitions(db, 'audit_logs'))];
+}
+
+/** Sealed rows after `afterSeq`, in seq order, wherever they are. */
+export async function sealedAfter(
+  db: Db,
+  tables: string[],
+  afterSeq: number,
+  limit: number,
+): Promise<AuditLogRow[]> {
+  const branches = tables.map((t) => sql`SELECT * FROM ${sql.table(t)} WHERE seq > ${afterSeq}`);
+  const { rows } =
+    await sql<AuditLogRow>`${sql.join(branches, sql` UNION ALL `)} ORDER BY seq LIMIT ${limit}`.execute(db);
+  return rows;
 }
 
 export async function countUnsealed(db: Db): Promise<number> {

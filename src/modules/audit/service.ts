@@ -140,7 +140,10 @@ export function createAuditService(deps: AuditDeps) {
       return { sealed, headSeq: head?.seq ?? null };
     },
 
-    /** Recomputes the whole chain and compares its head with the signed checkpoint. */
+    /**
+     * Recomputes the whole chain, in seq order across partitions (archived months included), and
+     * compares its head with the signed checkpoint.
+     */
     async verify(): Promise<VerifyReport> {
       const [unsealed, checkpointJws] = await Promise.all([repo.countUnsealed(db), checkpoints.read()]);
       const checkpoint = checkpointJws ? await openCheckpoint(signingKey, checkpointJws) : null;
@@ -159,8 +162,9 @@ export function createAuditService(deps: AuditDeps) {
       let prevHash = GENESIS_HASH;
       let checked = 0;
       let hashAtCheckpoint: string | undefined;
+      const tables = await repo.chainTables(db);
       for (;;) {
-        const rows = await repo.sealedAfter(db, expectedSeq - 1, VERIFY_BATCH);
+        const rows = await repo.sealedAfter(db, tables, expectedSeq - 1, VERIFY_BATCH);
         for (const row of rows) {
           if (row.seq !== expectedSeq) return report(checked, expectedSeq, `row ${expectedSeq} is missing`);
           if (

@@ -1,9 +1,11 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type {
+  AppointmentIdsTable,
   ClinicalNotesTable,
   NotificationDeliveriesTable,
   NotificationPreferencesTable,
   NotificationRemindersTable,
+  PatientCommitmentsTable,
   PrescriptionsTable,
   ReviewsTable,
 } from './schema-consultations.ts';
@@ -244,6 +246,8 @@ export interface Database {
   clinical_notes: ClinicalNotesTable;
   prescriptions: PrescriptionsTable;
   appointments: AppointmentsTable;
+  appointment_ids: AppointmentIdsTable;
+  patient_commitments: PatientCommitmentsTable;
   payments: PaymentsTable;
   refunds: RefundsTable;
   payment_events: PaymentEventsTable;
