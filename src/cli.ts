@@ -5,6 +5,7 @@ import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
 import { seedLoadCommand } from './db/seed/index.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { DataDirInUse } from './platform/db/dir-lock.ts';
+import { describePartitions, MONTHS_AHEAD } from './platform/db/partitions.ts';
 import { createPlatform } from './platform/platform.ts';
 import { createServices } from './services.ts';
 
@@ -14,7 +15,16 @@ const USAGE = `Usage: npm run cli -- <command>
   audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)
   seed-load --doctors N --patients M --days D [--seed S]
                                             fill an empty database with realistic data (COPY; benchmarks)
-  phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)`;
+  phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)
+  partitions                                make monthly partitions ahead, detach those past retention (--help)`;
+
+const PARTITIONS_USAGE = `Usage: npm run cli -- partitions
+  What the daily maintenance job does, now: for appointments and audit_logs, make the monthly
+  partitions from this month to ${MONTHS_AHEAD} months ahead (moving in rows the DEFAULT partition caught
+  for those months), then detach the months that ended more than MEDICAL_RECORDS_RETENTION_YEARS
+  ago into schema archive (never dropped; a month with live rows stays). One line per table: its
+  months, what was made and detached, and the rows in its DEFAULT partition (alert on > 0).
+  Exit 1 when a table's locks were busy (run it again).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,8 +36,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(PHI_ROTATE_USAGE);
     return 0;
   }
-  // `migrate` reports what it applied itself; other commands migrate on start like the server.
-  const config = command === 'migrate' ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
+  if (command === 'partitions' && rest.length > 0) {
+    console.log(PARTITIONS_USAGE);
+    return rest.includes('--help') ? 0 : 1;
+  }
+  // `migrate` and `partitions` report what they did themselves; other commands migrate on start like the server.
+  const reporting = command === 'migrate' || command === 'partitions';
+  const config = reporting ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
   const platform = await createPlatform(config);
   try {
     switch (command) {
@@ -71,6 +86,12 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'seed-load':
         return await seedLoadCommand(platform, rest);
+      case 'partitions': {
+        await migrateToLatest(platform.db);
+        const reports = await createServices(platform).partitions.run();
+        for (const report of reports) console.log(describePartitions(report));
+        return reports.some((r) => r.busy) ? 1 : 0;
+      }
       case 'phi-rotate': {
         const { records, appointments, auth } = createServices(platform);
         const columns = [...records.sealedColumns, ...appointments.sealedColumns, ...auth.sealedColumns];
