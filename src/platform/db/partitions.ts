@@ -13,8 +13,9 @@ import { type Db, sqlState } from './index.ts';
  * - The current month and MONTHS_AHEAD more have their partitions; each is made by the database's
  *   partition_add_month(), which moves in the rows the DEFAULT partition caught for that month.
  * - Retention detaches, never drops: a month that ended more than the retention ago moves, rows and
- *   all, to schema `archive`. One that still holds live rows (an active appointment, an unsealed
- *   audit row) stays. An archived audit month keeps its append-only guard and stays in the chain
+ *   all, to schema `archive`. One still in use stays (an active appointment; an unsealed audit row
+ *   or the chain's newest seals, so the chain's head is always in audit_logs and new seqs follow
+ *   every archived one). An archived audit month keeps its append-only guard and stays in the chain
  *   that verification walks (archivedPartitions).
  * - Each change is a transaction that waits at most LOCK_WAIT for its locks (DDL on a partitioned
  *   table locks it whole): a busy table is left for the next run rather than stalling requests.
@@ -25,11 +26,23 @@ const LOCK_WAIT = sql.raw(`'2s'`);
 const LOCK_BUSY = ['55P03', '40P01']; // lock_not_available (lock_timeout), deadlock_detected
 const COUNT_TIMEOUT_MS = 1_000;
 
-/** The partitioned tables; `live`: rows a month may not be archived with. */
+/**
+ * The partitioned tables. `keep(month)`: whether a month, just detached, must stay after all (SQL,
+ * and why): a live appointment stays bookable and changeable; an audit month stays while it has
+ * unsealed rows or the chain's newest seals (the sealer extends the chain from audit_logs alone).
+ */
 const TABLES = {
-  appointments: { live: sql`status IN ('pending_payment', 'confirmed', 'in_progress')` },
-  audit_logs: { live: sql`seq IS NULL` },
-} satisfies Record<string, { live: RawBuilder<unknown> }>;
+  appointments: {
+    keep: (month: RawBuilder<unknown>) =>
+      sql`EXISTS (SELECT FROM ${month} WHERE status IN ('pending_payment', 'confirmed', 'in_progress'))`,
+    why: 'active appointments',
+  },
+  audit_logs: {
+    keep: (month: RawBuilder<unknown>) => sql`EXISTS (SELECT FROM ${month} WHERE seq IS NULL)
+      OR (SELECT coalesce(max(seq), 0) FROM ${month}) > (SELECT coalesce(max(seq), 0) FROM audit_logs)`,
+    why: 'unsealed rows or the chain’s newest seals',
+  },
+} satisfies Record<string, { keep: (month: RawBuilder<unknown>) => RawBuilder<unknown>; why: string }>;
 export type PartitionedTable = keyof typeof TABLES;
 const NAMES = Object.keys(TABLES) as PartitionedTable[];
 
@@ -39,7 +52,7 @@ export interface PartitionReport {
   months: string[];
   created: string[];
   detached: string[];
-  /** Past the retention but holding live rows, so not detached. */
+  /** Past the retention but still in use (TABLES' keep), so not detached. */
   kept: string[];
   defaultRows: number;
   /** Why this run left the table as it was (its locks were busy), or null. */
@@ -101,15 +114,15 @@ async function defaultRows(db: Db, table: PartitionedTable): Promise<number> {
   return rows[0]!.n;
 }
 
-/** Moves one month to schema `archive`; false (and nothing changed) when it holds live rows. */
+/** Moves one month to schema `archive`; false (and nothing changed) when it must stay (TABLES' keep). */
 async function archive(db: Db, table: PartitionedTable, partition: string): Promise<boolean> {
-  class Live extends Error {}
+  class Kept extends Error {}
   try {
     await briefly(db, async (tx) => {
       await sql`ALTER TABLE ${sql.table(table)} DETACH PARTITION ${sql.table(partition)}`.execute(tx);
-      const live =
-        await sql`SELECT 1 FROM ${sql.table(partition)} WHERE ${TABLES[table].live} LIMIT 1`.execute(tx);
-      if (live.rows.length > 0) throw new Live();
+      const { rows } = await sql<{ keep: boolean }>`
+        SELECT (${TABLES[table].keep(sql.table(partition))}) AS keep`.execute(tx);
+      if (rows[0]!.keep) throw new Kept();
       await sql`ALTER TABLE ${sql.table(partition)} SET SCHEMA archive`.execute(tx);
       // Detached, it lost the row triggers it had from the table; an audit month stays append-only.
       if (table === 'audit_logs') {
@@ -121,7 +134,7 @@ async function archive(db: Db, table: PartitionedTable, partition: string): Prom
     });
     return true;
   } catch (error) {
-    if (error instanceof Live) return false;
+    if (error instanceof Kept) return false;
     throw error;
   }
 }
@@ -199,7 +212,7 @@ export function describePartitions(r: PartitionReport): string {
     `${r.table}: ${r.months.length} monthly partitions (${span})`,
     `created ${list(r.created)}`,
     `detached ${list(r.detached)}${r.detached.length > 0 ? ' (schema archive)' : ''}`,
-    ...(r.kept.length > 0 ? [`kept ${list(r.kept)} (live rows)`] : []),
+    ...(r.kept.length > 0 ? [`kept ${list(r.kept)} (${TABLES[r.table].why})`] : []),
     `${r.defaultRows} row(s) in ${r.table}_default`,
     ...(r.busy ? [`skipped: ${r.busy}`] : []),
   ].join('; ');

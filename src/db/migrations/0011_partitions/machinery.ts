@@ -67,6 +67,8 @@ export const machineryUp = sql`
       EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', part);
       EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE %I >= $1 AND %I < $2', part, strays, key, key)
         USING lo::timestamptz, hi::timestamptz;
+      -- Their deferred checks run now: a table with pending trigger events can't be altered.
+      SET CONSTRAINTS ALL IMMEDIATE;
       EXECUTE format('ALTER TABLE %s ENABLE TRIGGER USER', part);
       EXECUTE format('DELETE FROM %s WHERE %I >= $1 AND %I < $2', strays, key, key)
         USING lo::timestamptz, hi::timestamptz;
