@@ -112,7 +112,13 @@ describe('retention', () => {
     expect(await count('payments')).toBe(1);
     const ids = await sql`SELECT 1 FROM appointment_ids WHERE id = ${may.appointment.id}`.execute(db());
     expect(ids.rows).toHaveLength(1);
-    expect((await kit.appointment(await signUp(t, 'admin'), live.id)).status).toBe('confirmed');
+    const ops = await signUp(t, 'admin');
+    expect((await kit.appointment(ops, live.id)).status).toBe('confirmed');
+    // Archived is out of the live system: the API no longer finds it.
+    expect(
+      (await kit.call(ops.accessToken, 'GET', `/appointments/${may.appointment.id}`, undefined, null))
+        .statusCode,
+    ).toBe(404);
     expect(await count('archive.audit_logs_y2018m05')).toBeGreaterThan(0);
     await t.services.audit.seal();
     const report = await t.services.audit.verify();
