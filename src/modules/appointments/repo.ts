@@ -3,6 +3,17 @@ import type { Db } from '../../platform/db/index.ts';
 import type { AppointmentRow, AppointmentStatus } from '../../platform/db/schema.ts';
 import { TRANSITIONS, type Transition } from './state.ts';
 
+/**
+ * The SQL of appointments' own reads and writes.
+ *
+ * Invariants:
+ * - appointments is partitioned by month of starts_at (migration 0011): every statement by id
+ *   also names the row's start (atItsStart), so it plans and reads one partition; a list reads
+ *   only the months of its from/to.
+ * - A status changes only in `transition`, from the states state.ts allows (the database's
+ *   trigger says the same); appointment_ids and patient_commitments follow by trigger.
+ */
+
 const STORED = [
   'id',
   'slot_id',

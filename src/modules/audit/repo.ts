@@ -66,7 +66,8 @@ export async function takeSealLock(trx: Db): Promise<void> {
 
 // The sealer's reads run every second: named prepared statements, planned once per connection.
 // audit_logs is partitioned by month (migration 0011), and none of them can name a month, so
-// planning each anew would cost more than running it.
+// planning each anew would cost more than running it. Columns are named: a prepared statement's
+// result may not change shape under it.
 
 export async function chainHead(db: Db): Promise<{ seq: number; hash: string } | undefined> {
   const { rows } = await sql<{ seq: number; hash: string }>`${preparedAs('audit_chain_head')}
@@ -82,7 +83,8 @@ export async function hasSealedRow(db: Db, seq: number, hash: string): Promise<b
 
 export async function unsealedBatch(db: Db, limit: number): Promise<AuditLogRow[]> {
   const { rows } = await sql<AuditLogRow>`${preparedAs('audit_unsealed')}
-    SELECT * FROM audit_logs WHERE seq IS NULL ORDER BY occurred_at, id LIMIT ${limit}`.execute(db);
+    SELECT id, seq, occurred_at, actor_id, actor_role, action, entity, entity_id, request_id, ip, details, prev_hash, hash
+    FROM audit_logs WHERE seq IS NULL ORDER BY occurred_at, id LIMIT ${limit}`.execute(db);
   return rows;
 }
 
