@@ -202,8 +202,6 @@ export function createPartitionMaintenance(deps: {
   };
 }
 
-export type PartitionMaintenance = ReturnType<typeof createPartitionMaintenance>;
-
 /** One line per table, for people (the CLI, the job's log). */
 export function describePartitions(r: PartitionReport): string {
   const list = (months: string[]) => (months.length > 0 ? months.join(', ') : 'none');
