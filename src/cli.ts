@@ -6,6 +6,7 @@ import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
 import { seedLoadCommand } from './db/seed/index.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { DataDirInUse } from './platform/db/dir-lock.ts';
+import { describePartitions, MONTHS_AHEAD } from './platform/db/partitions.ts';
 import { createPlatform } from './platform/platform.ts';
 import { auditServiceOf, createServices } from './services.ts';
 
@@ -18,7 +19,16 @@ const USAGE = `Usage: npm run cli -- <command>
   phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)
   backup [--out DIR]                        back up the database (pg_dump, or the embedded snapshot) (--help)
   restore FILE --into TARGET [--force]      restore a backup; refuses a non-empty target unless --force (--help)
-  backup-verify [FILE] [--out DIR]          the restore drill: restore, compare with the source (--help)`;
+  backup-verify [FILE] [--out DIR]          the restore drill: restore, compare with the source (--help)
+  partitions                                make monthly partitions ahead, detach those past retention (--help)`;
+
+const PARTITIONS_USAGE = `Usage: npm run cli -- partitions
+  What the daily maintenance job does, now: for appointments and audit_logs, make the monthly
+  partitions from this month to ${MONTHS_AHEAD} months ahead (moving in rows the DEFAULT partition caught
+  for those months), then detach the months that ended more than MEDICAL_RECORDS_RETENTION_YEARS
+  ago into schema archive (never dropped; a month with live rows stays). One line per table: its
+  months, what was made and detached, and the rows in its DEFAULT partition (alert on > 0).
+  Exit 1 when a table's locks were busy (run it again).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,8 +48,13 @@ async function main(argv: string[]): Promise<number> {
       (platform, db) => auditServiceOf(platform, db),
     );
   }
-  // `migrate` reports what it applied itself; other commands migrate on start like the server.
-  const config = command === 'migrate' ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
+  if (command === 'partitions' && rest.length > 0) {
+    console.log(PARTITIONS_USAGE);
+    return rest.includes('--help') ? 0 : 1;
+  }
+  // `migrate` and `partitions` report what they did themselves; other commands migrate on start like the server.
+  const reporting = command === 'migrate' || command === 'partitions';
+  const config = reporting ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
   const platform = await createPlatform(config);
   try {
     switch (command) {
@@ -83,6 +98,12 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'seed-load':
         return await seedLoadCommand(platform, rest);
+      case 'partitions': {
+        await migrateToLatest(platform.db);
+        const reports = await createServices(platform).partitions.run();
+        for (const report of reports) console.log(describePartitions(report));
+        return reports.some((r) => r.busy) ? 1 : 0;
+      }
       case 'phi-rotate': {
         const { records, appointments, auth } = createServices(platform);
         const columns = [...records.sealedColumns, ...appointments.sealedColumns, ...auth.sealedColumns];

@@ -145,6 +145,7 @@ export const envSchema = z.object({
   PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
   PASSWORD_RESET_MAILS_PER_HOUR: int(1, 100).default(3),
   NOTES_EDIT_HOURS_AFTER_COMPLETION: int(0, 8760).default(72),
+  MEDICAL_RECORDS_RETENTION_YEARS: int(1, 100).default(7),
   SMS_PROVIDER: z.enum(['log']).default('log'),
   RUN_JOBS: bool.default(true),
   MIGRATE_ON_START: bool.optional(),

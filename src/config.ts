@@ -82,7 +82,11 @@ export interface Config {
   /** Where users open the web app (links in e-mails), without a trailing slash. */
   publicUrl: string;
   passwordReset: { ttlMinutes: number; mailsPerHour: number };
-  records: { notesEditHours: number }; // hours after completion the doctor may still save notes
+  records: {
+    notesEditHours: number; // hours after completion the doctor may still save notes
+    /** Months of appointments and audit rows that ended longer ago are detached (kept, in schema archive). */
+    retentionYears: number;
+  };
   /**
    * Run the background jobs (outbox relay, hold expiry, refunds, audit sealing, slot horizons)
    * inside the API process too. On by default, so one `npm start` is a whole product; operators who
@@ -237,7 +241,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
       mailsPerHour: e.PASSWORD_RESET_MAILS_PER_HOUR,
     },
-    records: { notesEditHours: e.NOTES_EDIT_HOURS_AFTER_COMPLETION },
+    records: {
+      notesEditHours: e.NOTES_EDIT_HOURS_AFTER_COMPLETION,
+      retentionYears: e.MEDICAL_RECORDS_RETENTION_YEARS,
+    },
     runJobs: e.RUN_JOBS,
     migrateOnStart: e.MIGRATE_ON_START ?? true,
   };

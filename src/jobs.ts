@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { RESET_TOPIC } from './modules/auth/password-reset.ts';
 import { NOTIFICATION_TOPICS } from './modules/notifications/service.ts';
+import { describePartitions } from './platform/db/partitions.ts';
 import { BEAT_MS, beat } from './platform/job-heartbeat.ts';
 import { startPeriodic } from './platform/periodic.ts';
 import type { Platform } from './platform/platform.ts';
@@ -85,6 +86,18 @@ export function startBackgroundJobs(services: Services, platform: Platform) {
         if (result.added + result.removed > 0) log.info(result, 'slot horizons extended');
       },
       { intervalMs: DAY_MS, firstDelayMs: 5_000, log },
+    ),
+    // Daily, and shortly after start: months ahead made, months past the retention detached.
+    startPeriodic(
+      'partition maintenance',
+      async () => {
+        for (const report of await services.partitions.run()) {
+          const line = describePartitions(report);
+          if (report.busy || report.defaultRows > 0) log.warn({ partitions: report }, line);
+          else if (report.created.length + report.detached.length > 0) log.info({ partitions: report }, line);
+        }
+      },
+      { intervalMs: DAY_MS, firstDelayMs: 10_000, log },
     ),
   ];
   return {

@@ -28,6 +28,7 @@ import { createReviews } from './modules/reviews/service.ts';
 import { jitsiProvider, livekitProvider } from './modules/rooms/providers.ts';
 import { createRooms } from './modules/rooms/service.ts';
 import type { Db } from './platform/db/index.ts';
+import { createPartitionMaintenance } from './platform/db/partitions.ts';
 import { createIdempotencyStore } from './platform/idempotency-store.ts';
 import { observedQueue } from './platform/job-metrics.ts';
 import { createMailer } from './platform/mail.ts';
@@ -249,6 +250,12 @@ export function createServices(platform: Platform) {
     notifications,
     deadLetters: createDeadLetters({ db, queue, audit }),
     idempotencyStore,
+    partitions: createPartitionMaintenance({
+      db,
+      clock,
+      metrics,
+      retentionYears: config.records.retentionYears,
+    }),
   };
 }
 

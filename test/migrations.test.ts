@@ -2,7 +2,7 @@ import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { migrations } from '../src/db/migrations/index.ts';
-import { type Account, signUp, startTestApp, type TestApp } from './helpers/app.ts';
+import { type Account, freshToken, signUp, startTestApp, type TestApp } from './helpers/app.ts';
 import { bookingKit } from './helpers/booking.ts';
 
 // Migrations run on databases that already hold data: what was there before must read the same after.
@@ -56,5 +56,98 @@ describe('0004_booking_core over rows written before it', () => {
     await expect(
       sql`UPDATE appointments SET reason = 'plain' WHERE id = ${ids[0]}`.execute(t.platform.db),
     ).rejects.toThrow(/appointments_reason_sealed/);
+  });
+});
+
+describe('0011_partitions over rows written before it', () => {
+  it('appointments with payments and reviews, and sealed audit rows, come over as they were; the chain verifies; the rules hold', async () => {
+    const db = t.platform.db;
+    const fresh = async (who: Account) => ({ ...who, accessToken: await freshToken(t, who) });
+    // A consultation paid, held, completed and reviewed; and a paid one still to come (active).
+    const { doctor, slots } = await kit.doctorWithSlots(2, { hoursAhead: 2 });
+    const visitor = await signUp(t);
+    const visit = (await kit.book(visitor, slots[0]!.id)).json();
+    await kit.pay(visitor, visit.payment.id, 'succeed');
+    const holder = await signUp(t);
+    const held = (await kit.book(holder, slots[1]!.id)).json();
+    await kit.pay(holder, held.payment.id, 'succeed');
+    t.clock.set(slots[0]!.startsAt);
+    const d = await fresh(doctor);
+    for (const step of ['start', 'complete']) {
+      expect(
+        (await kit.call(d.accessToken, 'POST', `/appointments/${visit.id}/${step}`, undefined, null))
+          .statusCode,
+      ).toBe(200);
+    }
+    const review = await kit.call(
+      (await fresh(visitor)).accessToken,
+      'POST',
+      `/appointments/${visit.id}/review`,
+      { rating: 5 },
+      null,
+    );
+    expect(review.statusCode, review.body).toBe(201);
+    await t.services.audit.seal();
+
+    const rows = async (table: string, order: string) =>
+      (
+        await sql<{
+          r: unknown;
+        }>`SELECT to_jsonb(x) AS r FROM ${sql.table(table)} x ORDER BY ${sql.raw(order)}`.execute(db)
+      ).rows;
+    const snapshot = async () => ({
+      appointments: await rows('appointments', 'id'),
+      payments: await rows('payments', 'id'),
+      reviews: await rows('reviews', 'id'),
+      audit: await rows('audit_logs', 'seq NULLS LAST, id'),
+    });
+    const kinds = async () =>
+      (
+        await sql<{
+          relkind: string;
+        }>`SELECT relkind FROM pg_class WHERE relname IN ('appointments', 'audit_logs') AND relnamespace = 'public'::regnamespace`.execute(
+          db,
+        )
+      ).rows.map((r) => r.relkind);
+    const before = await snapshot();
+    expect(before.appointments.length).toBeGreaterThanOrEqual(2);
+    expect(await kinds()).toEqual(['p', 'p']);
+
+    expect((await migrator().migrateTo('0010_notifications')).error).toBeUndefined();
+    expect(await kinds()).toEqual(['r', 'r']);
+    expect(await snapshot()).toEqual(before);
+
+    await migrateToLatest(db);
+    expect(await kinds()).toEqual(['p', 'p']);
+    expect(await snapshot()).toEqual(before);
+    const where = await sql<{
+      p: string;
+    }>`SELECT DISTINCT tableoid::regclass::text AS p FROM appointments`.execute(db);
+    expect(where.rows.map((r) => r.p)).toEqual(['appointments_y2026m03']);
+    const commitments = await sql<{
+      id: string;
+    }>`SELECT appointment_id AS id FROM patient_commitments`.execute(db);
+    expect(commitments.rows.map((r) => r.id)).toContain(held.id);
+    expect(commitments.rows.map((r) => r.id)).not.toContain(visit.id);
+    expect(await t.services.audit.verify()).toMatchObject({
+      ok: true,
+      unsealed: 0,
+      checked: before.audit.length,
+    });
+
+    // The rules hold over the rows that came over: the held slot has its one winner, its holder no
+    // second appointment at that time, and payments still need an appointment that exists.
+    const late = await signUp(t);
+    expect((await kit.book(late, slots[1]!.id)).json().code).toBe('SLOT_UNAVAILABLE');
+    const other = await kit.doctorWithSlots(1, {
+      hoursAhead: (Date.parse(slots[1]!.startsAt) - t.clock.now().getTime()) / 3_600_000,
+    });
+    expect((await kit.book(await fresh(holder), other.slots[0]!.id)).json().code).toBe('PATIENT_CONFLICT');
+    await expect(
+      sql`UPDATE payments SET appointment_id = gen_random_uuid() WHERE appointment_id = ${visit.id}`.execute(
+        db,
+      ),
+    ).rejects.toThrow(/payments_appointment_id_fkey/);
+    await kit.assertInvariants();
   });
 });

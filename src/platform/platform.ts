@@ -8,6 +8,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Cipher, loadCipher } from './crypto.ts';
 import { createEmbeddedDb, createPostgresDb, type Db, type DbMode } from './db/index.ts';
+import { ensurePartitions } from './db/partitions.ts';
 import { createReadRouter, primaryOnly, type ReadRouter } from './db/replica.ts';
 import { loadSigningKey, type SigningKey } from './keys.ts';
 import type { Kv } from './kv.ts';
@@ -109,6 +110,12 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   if (config.migrateOnStart) {
     const { results } = await migrateToLatest(db);
     for (const r of results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration');
+    // The months this clock is in and about to be in, before the first request writes to them.
+    await ensurePartitions(db, clock.now()).then(
+      (made) => logger.info({ made }, 'partitions ahead'),
+      (error: unknown) =>
+        logger.warn({ err: error }, 'partitions ahead not made at start; the maintenance job retries'),
+    );
   }
 
   const replica = config.replica

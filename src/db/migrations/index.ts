@@ -9,6 +9,7 @@ import * as m0007 from './0007_account_security.ts';
 import * as m0008 from './0008_clinical_records.ts';
 import * as m0009 from './0009_reviews.ts';
 import * as m0010 from './0010_notifications.ts';
+import * as m0011 from './0011_partitions.ts';
 import * as m0013 from './0013_admin_ops.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '0008_clinical_records': m0008,
   '0009_reviews': m0009,
   '0010_notifications': m0010,
+  '0011_partitions': m0011,
   '0013_admin_ops': m0013,
 };

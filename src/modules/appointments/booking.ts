@@ -21,12 +21,15 @@ import type { Views } from './views.ts';
  * Booking: a patient takes a slot. One SQL statement, one round trip, no BEGIN/COMMIT.
  *
  * Invariants (the database keeps each one; this file only decides what to tell a request that lost):
- * - A slot has at most one active appointment (index appointments_one_active_per_slot); the claim
- *   locks it with SKIP LOCKED, so a race has one winner and the losers learn at once.
+ * - A slot has at most one active appointment (patient_commitments_one_per_slot: migration 0011
+ *   keeps one row per active appointment there); the claim locks the slot with SKIP LOCKED, so a
+ *   race has one winner and the losers learn at once.
  * - Only a slot slot_bookable_during() allows now, of a verified doctor, is taken; a lapsed hold on
  *   it is expired in the same statement (holds.ts).
- * - A patient never has two overlapping active appointments (appointments_patient_no_overlap), nor
+ * - A patient never has two overlapping active appointments (patient_commitments_no_overlap), nor
  *   more unpaid holds or upcoming bookings than booking_quota_refusal() allows.
+ * - appointments is partitioned by month: the statement reads only the slot's month of it (the
+ *   quota's cool-down); the hold on the slot and the rest of the quota come from patient_commitments.
  * - Appointment, payment row, audit row, outbox event and the idempotency answer commit together or
  *   not at all; a request whose key is already answered or in flight changes nothing.
  * The gateway order is not created here: the patient's checkout call (or the sandbox) creates it.
@@ -114,7 +117,7 @@ export function createBooking(deps: AppointmentParts & { metrics: Metrics; setti
         now,
         gate: sql`(SELECT refusal IS NULL FROM quota)`,
       })}),
-      ${holds.expireSql(sql`ARRAY(SELECT lapsed_hold_id FROM claimed)`, now, false)},
+      ${holds.expireSql(slots.CLAIMED_LAPSED_HOLD, now, false)},
       appt AS (
         INSERT INTO appointments (id, slot_id, doctor_id, patient_id, starts_at, ends_at, booked_starts_at, mode,
           reason, status, hold_expires_at, fee_minor, currency, created_at, updated_at)
@@ -165,7 +168,7 @@ export function createBooking(deps: AppointmentParts & { metrics: Metrics; setti
     if (sqlState(error) === SqlState.exclusionViolation) {
       return conflict('PATIENT_CONFLICT', 'You already have an appointment at an overlapping time');
     }
-    if ((error as { constraint?: string }).constraint === 'appointments_one_active_per_slot') {
+    if ((error as { constraint?: string }).constraint === 'patient_commitments_one_per_slot') {
       return slotTaken(true);
     }
     return undefined;

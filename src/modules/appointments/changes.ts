@@ -164,8 +164,8 @@ export function createChanges(
           now,
           gate: sql`true`,
         })}),
-        ${holds.expireSql(sql`ARRAY(SELECT lapsed_hold_id FROM claimed)`, now, false)},
-        moved AS (${repo.moveSql(id, now)})
+        ${holds.expireSql(slots.CLAIMED_LAPSED_HOLD, now, false)},
+        moved AS (${repo.moveSql(locked, now)})
         SELECT (SELECT to_jsonb(c) FROM claimed AS c) AS slot, (SELECT to_jsonb(m) FROM moved AS m) AS moved,
                (SELECT count(*)::int FROM lapsed) AS lapsed`
         .execute(tx)
@@ -269,7 +269,7 @@ export function createChanges(
         return { confirmed: true, afterCommit: () => feed.changed(locked.doctor_id, slotEvents(slot)) };
       }
       // Paid too late: a lapsed hold expires now (if nothing did yet); the appointment stays as it is.
-      const reopened = await holds.expire(tx, [locked.id], now);
+      const reopened = await holds.expire(tx, [locked], now);
       return { confirmed: false, afterCommit: () => feed.changed(locked.doctor_id, slotEvents(...reopened)) };
     },
   };

@@ -31,15 +31,17 @@ export function createHolds(deps: {
   /**
    * CTEs `lapsed` (the expired appointments: id, slot_id, doctor_id), `lapsed_audit`,
    * `lapsed_events` and, with `reopen`, `reopened` (the slots opened again): expires the holds
-   * among the appointments `ids` (an SQL uuid[]) that have lapsed at `now`.
+   * among the appointments `holds` names (an SQL query of rows id, starts_at) that have lapsed at
+   * `now`. appointments_expire_holds() (migration 0011) does the UPDATE, planned with the starts
+   * in hand so it touches only their partitions; it is not called when there is no hold.
    */
-  function expireSql(ids: RawBuilder<unknown>, now: Date, reopen: boolean): RawBuilder<unknown> {
+  function expireSql(holds: RawBuilder<unknown>, now: Date, reopen: boolean): RawBuilder<unknown> {
     const from = sql`lapsed AS a`;
     const parts = [
       sql`lapsed AS (
-        UPDATE appointments SET status = 'expired', updated_at = ${now}::timestamptz
-        WHERE id = ANY(${ids}) AND hold_lapsed(status, hold_expires_at, ${now}::timestamptz)
-        RETURNING id, slot_id, doctor_id)`,
+        SELECT e.* FROM (SELECT array_agg(h.id) AS ids, array_agg(h.starts_at) AS starts FROM (${holds}) AS h) AS due
+        CROSS JOIN LATERAL appointments_expire_holds(due.ids, due.starts, ${now}::timestamptz) AS e
+        WHERE due.ids IS NOT NULL)`,
       sql`lapsed_audit AS (${audit.recordSql(
         SYSTEM,
         {
@@ -65,9 +67,15 @@ export function createHolds(deps: {
   };
 
   /** Expires the lapsed holds among these appointments (locked by the caller), reopening their slots. */
-  async function expire(tx: Db, ids: string[], now: Date): Promise<SlotRow[]> {
+  async function expire(
+    tx: Db,
+    holds: Array<{ id: string; starts_at: Date }>,
+    now: Date,
+  ): Promise<SlotRow[]> {
+    const ids = holds.map((h) => h.id);
+    const starts = holds.map((h) => h.starts_at);
     const { rows } = await sql<{ expired: number; reopened: SlotRow[] | null }>`
-      WITH ${expireSql(sql`${ids}::uuid[]`, now, true)}
+      WITH ${expireSql(sql`SELECT * FROM unnest(${ids}::uuid[], ${starts}::timestamptz[]) AS h(id, starts_at)`, now, true)}
       SELECT (SELECT count(*)::int FROM lapsed) AS expired, (SELECT json_agg(r) FROM reopened r) AS reopened`.execute(
       tx,
     );
@@ -86,28 +94,26 @@ export function createHolds(deps: {
     counted,
     expire,
 
-    /** The job: every due hold expired, in SKIP LOCKED batches (several workers may run it at once). */
+    /**
+     * The job: every due hold expired, in SKIP LOCKED batches (several workers may run it at once).
+     * Due holds are found among the active appointments (patient_commitments, which carries their
+     * hold), each with its slot locked: every change to a held appointment locks its slot first.
+     */
     async expireDue(): Promise<{ expired: number; reopened: SlotRow[] }> {
       const reopened: SlotRow[] = [];
       let expired = 0;
       for (;;) {
         const now = clock.now();
         const batch = await db.transaction().execute(async (tx) => {
-          const due = await sql<{ id: string }>`
-            SELECT a.id FROM appointments AS a JOIN slots AS s ON s.id = a.slot_id
-            WHERE hold_lapsed(a.status, a.hold_expires_at, ${now}::timestamptz)
-            ORDER BY a.hold_expires_at LIMIT ${EXPIRY_BATCH}
-            FOR UPDATE OF a, s SKIP LOCKED`.execute(tx);
+          const due = await sql<{ id: string; starts_at: Date }>`
+            SELECT c.appointment_id AS id, lower(c.during) AS starts_at
+            FROM patient_commitments AS c JOIN slots AS s ON s.id = c.slot_id
+            WHERE hold_lapsed(c.status, c.hold_expires_at, ${now}::timestamptz)
+            ORDER BY c.hold_expires_at LIMIT ${EXPIRY_BATCH}
+            FOR UPDATE OF c, s SKIP LOCKED`.execute(tx);
           return {
             found: due.rows.length,
-            reopened:
-              due.rows.length > 0
-                ? await expire(
-                    tx,
-                    due.rows.map((r) => r.id),
-                    now,
-                  )
-                : [],
+            reopened: due.rows.length > 0 ? await expire(tx, due.rows, now) : [],
           };
         });
         expired += batch.found;

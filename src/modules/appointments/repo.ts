@@ -3,6 +3,17 @@ import type { Db } from '../../platform/db/index.ts';
 import type { AppointmentRow, AppointmentStatus } from '../../platform/db/schema.ts';
 import { TRANSITIONS, type Transition } from './state.ts';
 
+/**
+ * The SQL of appointments' own reads and writes.
+ *
+ * Invariants:
+ * - appointments is partitioned by month of starts_at (migration 0011): every statement by id
+ *   also names the row's start (atItsStart), so it plans and reads one partition; a list reads
+ *   only the months of its from/to.
+ * - A status changes only in `transition`, from the states state.ts allows (the database's
+ *   trigger says the same); appointment_ids and patient_commitments follow by trigger.
+ */
+
 const STORED = [
   'id',
   'slot_id',
@@ -44,26 +55,44 @@ const readerStatus = (now: Date) =>
     'status',
   );
 
-export function find(db: Db, id: string, now: Date): Promise<AppointmentRecord | undefined> {
-  return db
+/**
+ * `appointments` is partitioned by month of starts_at (migration 0011): a statement by id alone
+ * would open every partition, so each one here names the row's start too, as appointment_ids
+ * gives it. A row a reschedule moved to another month between the two reads is looked for again at
+ * its new start; a row the statement finds nothing of at a start that stayed is not there (or not
+ * in the state the statement asks for).
+ */
+async function atItsStart<T>(db: Db, id: string, at: (startsAt: Date) => Promise<T | undefined>) {
+  const startOf = async () =>
+    (await db.selectFrom('appointment_ids').select('starts_at').where('id', '=', id).executeTakeFirst())
+      ?.starts_at;
+  let startsAt = await startOf();
+  while (startsAt) {
+    const found = await at(startsAt);
+    if (found) return found;
+    const now = await startOf();
+    if (now?.getTime() === startsAt.getTime()) return undefined;
+    startsAt = now;
+  }
+  return undefined;
+}
+
+const read = (db: Db, id: string, startsAt: Date, now: Date) =>
+  db
     .selectFrom('appointments')
     .select(STORED)
     .select(readerStatus(now))
     .select(partyNames())
     .where('id', '=', id)
-    .executeTakeFirst();
+    .where('starts_at', '=', startsAt);
+
+export function find(db: Db, id: string, now: Date): Promise<AppointmentRecord | undefined> {
+  return atItsStart(db, id, (startsAt) => read(db, id, startsAt, now).executeTakeFirst());
 }
 
 /** The same, locked for a change (take the slot's lock first: see changes.ts). */
 export function lock(db: Db, id: string, now: Date): Promise<AppointmentRecord | undefined> {
-  return db
-    .selectFrom('appointments')
-    .select(STORED)
-    .select(readerStatus(now))
-    .select(partyNames())
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst();
+  return atItsStart(db, id, (startsAt) => read(db, id, startsAt, now).forUpdate().executeTakeFirst());
 }
 
 /** The one place a status changes: the allowed source states are in the WHERE clause. */
@@ -75,7 +104,7 @@ export function transition(
   extra: Partial<Pick<AppointmentRow, 'cancelled_by' | 'cancel_reason'>> = {},
 ): Promise<AppointmentRecord | undefined> {
   const { from, to } = TRANSITIONS[name];
-  return (
+  return atItsStart(db, id, (startsAt) =>
     db
       .updateTable('appointments')
       .set({ status: to, updated_at: now, ...extra })
@@ -86,23 +115,25 @@ export function transition(
         q.set({ hold_expires_at: sql`CASE WHEN status = 'pending_payment' THEN ${now}::timestamptz END` }),
       )
       .where('id', '=', id)
+      .where('starts_at', '=', startsAt)
       .where('status', 'in', [...from])
       .returningAll()
       .returning(partyNames())
-      .executeTakeFirst()
+      .executeTakeFirst(),
   );
 }
 
 /**
- * CTE body `moved` (after `claimed` and the lapsed-hold CTEs): the appointment on its new slot,
- * remembering the earliest start it ever had (policy.ts judges refunds on it).
+ * CTE body `moved` (after `claimed` and the lapsed-hold CTEs): the appointment (locked, at its
+ * start) on its new slot, remembering the earliest start it ever had (policy.ts judges refunds on
+ * it). A new start in another month moves the row to that month's partition.
  */
-export const moveSql = (id: string, now: Date) => sql`
+export const moveSql = (a: { id: string; starts_at: Date }, now: Date) => sql`
   UPDATE appointments AS m
   SET slot_id = c.id, starts_at = c.starts_at, ends_at = c.ends_at, mode = c.mode, updated_at = ${now}::timestamptz,
     booked_starts_at = LEAST(m.booked_starts_at, m.starts_at)
   FROM claimed AS c CROSS JOIN (SELECT count(*) FROM lapsed) AS lapsed_first
-  WHERE m.id = ${id}::uuid
+  WHERE m.id = ${a.id}::uuid AND m.starts_at = ${a.starts_at}::timestamptz
   RETURNING m.*, ${partyNamesSql('m')}`;
 
 export interface ListFilter {
@@ -116,7 +147,8 @@ export interface ListFilter {
   now: Date;
 }
 
-export function list(db: Db, f: ListFilter): Promise<AppointmentRecord[]> {
+/** A page of appointments; with `from` and `to` it reads only their months' partitions. */
+export function listQuery(db: Db, f: ListFilter) {
   let q = db
     .selectFrom('appointments')
     .select(STORED)
@@ -138,15 +170,20 @@ export function list(db: Db, f: ListFilter): Promise<AppointmentRecord[]> {
   if (f.from) q = q.where('starts_at', '>=', f.from);
   if (f.to) q = q.where('starts_at', '<', f.to);
   if (f.after) q = q.where(sql<SqlBool>`(starts_at, id) > (${f.after.startsAt}, ${f.after.id}::uuid)`);
-  return q.execute();
+  return q;
 }
+
+export const list = (db: Db, f: ListFilter): Promise<AppointmentRecord[]> => listQuery(db, f).execute();
 
 /** What clinical records read of an appointment (records/): its parties, times and status as readers see it. */
 export function findForRecords(db: Db, id: string, now: Date) {
-  return db
-    .selectFrom('appointments')
-    .select(['id', 'doctor_id', 'patient_id', 'starts_at', 'ends_at', 'completed_at'])
-    .select(readerStatus(now))
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return atItsStart(db, id, (startsAt) =>
+    db
+      .selectFrom('appointments')
+      .select(['id', 'doctor_id', 'patient_id', 'starts_at', 'ends_at', 'completed_at'])
+      .select(readerStatus(now))
+      .where('id', '=', id)
+      .where('starts_at', '=', startsAt)
+      .executeTakeFirst(),
+  );
 }

@@ -40,7 +40,8 @@ export const SEALED_COLUMNS = (['reason', 'cancel_reason'] as const).map(
   (column): SealedColumnSpec => ({
     table: 'appointments',
     column,
-    key: ['id'],
+    // The primary key: with starts_at, each row is found in its own month partition.
+    key: ['id', 'starts_at'],
     context: (row) => context(column, row.id as string),
     legacyPlainPrefix: 'v0:',
   }),

@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Db } from '../../platform/db/index.ts';
+import { type Db, preparedAs } from '../../platform/db/index.ts';
+import { archivedPartitions } from '../../platform/db/partitions.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditContent } from './chain.ts';
 
@@ -63,30 +64,28 @@ export async function takeSealLock(trx: Db): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(${SEAL_LOCK_KEY})`.execute(trx);
 }
 
-export function chainHead(db: Db): Promise<{ seq: number; hash: string } | undefined> {
-  return db
-    .selectFrom('audit_logs')
-    .select(['seq', 'hash'])
-    .where('seq', 'is not', null)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst() as Promise<{ seq: number; hash: string } | undefined>;
+// The sealer's reads run every second: named prepared statements, planned once per connection.
+// audit_logs is partitioned by month (migration 0011), and none of them can name a month, so
+// planning each anew would cost more than running it. Columns are named: a prepared statement's
+// result may not change shape under it.
+
+export async function chainHead(db: Db): Promise<{ seq: number; hash: string } | undefined> {
+  const { rows } = await sql<{ seq: number; hash: string }>`${preparedAs('audit_chain_head')}
+    SELECT seq, hash FROM audit_logs WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`.execute(db);
+  return rows[0];
 }
 
 export async function hasSealedRow(db: Db, seq: number, hash: string): Promise<boolean> {
-  const row = await db.selectFrom('audit_logs').select('hash').where('seq', '=', seq).executeTakeFirst();
-  return row?.hash === hash;
+  const { rows } = await sql<{ hash: string }>`${preparedAs('audit_sealed_row')}
+    SELECT hash FROM audit_logs WHERE seq = ${seq}`.execute(db);
+  return rows[0]?.hash === hash;
 }
 
-export function unsealedBatch(db: Db, limit: number): Promise<AuditLogRow[]> {
-  return db
-    .selectFrom('audit_logs')
-    .selectAll()
-    .where('seq', 'is', null)
-    .orderBy('occurred_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+export async function unsealedBatch(db: Db, limit: number): Promise<AuditLogRow[]> {
+  const { rows } = await sql<AuditLogRow>`${preparedAs('audit_unsealed')}
+    SELECT id, seq, occurred_at, actor_id, actor_role, action, entity, entity_id, request_id, ip, details, prev_hash, hash
+    FROM audit_logs WHERE seq IS NULL ORDER BY occurred_at, id LIMIT ${limit}`.execute(db);
+  return rows;
 }
 
 export async function writeSeals(
@@ -101,14 +100,25 @@ export async function writeSeals(
     WHERE a.id = v.id AND a.seq IS NULL`.execute(db);
 }
 
-export function sealedAfter(db: Db, afterSeq: number, limit: number): Promise<AuditLogRow[]> {
-  return db
-    .selectFrom('audit_logs')
-    .selectAll()
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+/**
+ * Where the chain's rows are: audit_logs, and the months retention detached into schema archive
+ * (platform/db/partitions.ts), which stay part of the chain.
+ */
+export async function chainTables(db: Db): Promise<string[]> {
+  return ['audit_logs', ...(await archivedPartitions(db, 'audit_logs'))];
+}
+
+/** Sealed rows after `afterSeq`, in seq order, wherever they are. */
+export async function sealedAfter(
+  db: Db,
+  tables: string[],
+  afterSeq: number,
+  limit: number,
+): Promise<AuditLogRow[]> {
+  const branches = tables.map((t) => sql`SELECT * FROM ${sql.table(t)} WHERE seq > ${afterSeq}`);
+  const { rows } =
+    await sql<AuditLogRow>`${sql.join(branches, sql` UNION ALL `)} ORDER BY seq LIMIT ${limit}`.execute(db);
+  return rows;
 }
 
 export async function countUnsealed(db: Db): Promise<number> {

@@ -141,9 +141,9 @@ export function createAuditService(deps: AuditDeps) {
     },
 
     /**
-     * Recomputes the whole chain and compares its head with the signed checkpoint. A restored copy
-     * (a backup) ends where its backup was taken: a checkpoint signed later, beyond its last row, is
-     * newer than the copy, not a cut tail.
+     * Recomputes the whole chain, in seq order across partitions (archived months included), and
+     * compares its head with the signed checkpoint. A restored copy (a backup) ends where its backup
+     * was taken: a checkpoint signed later, beyond its last row, is newer than the copy, not a cut tail.
      */
     async verify(options: { restoredCopy?: boolean } = {}): Promise<VerifyReport> {
       const [unsealed, checkpointJws] = await Promise.all([repo.countUnsealed(db), checkpoints.read()]);
@@ -163,8 +163,9 @@ export function createAuditService(deps: AuditDeps) {
       let prevHash = GENESIS_HASH;
       let checked = 0;
       let hashAtCheckpoint: string | undefined;
+      const tables = await repo.chainTables(db);
       for (;;) {
-        const rows = await repo.sealedAfter(db, expectedSeq - 1, VERIFY_BATCH);
+        const rows = await repo.sealedAfter(db, tables, expectedSeq - 1, VERIFY_BATCH);
         for (const row of rows) {
           if (row.seq !== expectedSeq) return report(checked, expectedSeq, `row ${expectedSeq} is missing`);
           if (

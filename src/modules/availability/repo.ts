@@ -87,7 +87,10 @@ export async function ownSlots(
     FROM slots AS s
     LEFT JOIN LATERAL (
       SELECT a.id FROM appointments AS a
-      WHERE a.slot_id = s.id AND a.status NOT IN ('cancelled', 'expired')
+      -- An appointment starts when its slot does: the range's months are the partitions to read.
+      WHERE a.slot_id = s.id AND a.starts_at = s.starts_at
+        AND a.starts_at >= ${from}::timestamptz AND a.starts_at < ${to}::timestamptz
+        AND a.status NOT IN ('cancelled', 'expired')
         AND NOT hold_lapsed(a.status, a.hold_expires_at, ${now}::timestamptz)
       ORDER BY a.created_at DESC LIMIT 1
     ) AS a ON true

@@ -24,8 +24,13 @@ const INSERT_CHUNK = 1000;
 export const BOOKABLE_JOINS = sql`LEFT JOIN doctor_schedules AS ds ON ds.doctor_id = s.doctor_id`;
 export const BOOKABLE_DURING = sql`slot_bookable_during(s.status, s.starts_at, s.held_until, coalesce(ds.min_notice_minutes, 0))`;
 
-/** The columns a claim returns: the slot, its doctor's price, and a lapsed hold to retire. */
-export type ClaimedSlot = SlotRow & { fee_minor: number; currency: string; lapsed_hold_id: string | null };
+/** The columns a claim returns: the slot, its doctor's price, and a lapsed hold to retire (id and start). */
+export type ClaimedSlot = SlotRow & {
+  fee_minor: number;
+  currency: string;
+  lapsed_hold_id: string | null;
+  lapsed_hold_starts_at: Date | null;
+};
 
 /**
  * CTE body `target`: the slot if it is bookable now, locked; a slot another transaction is working
@@ -40,12 +45,14 @@ export function targetSql(q: {
   gate: RawBuilder<unknown>;
 }): RawBuilder<unknown> {
   return sql`
-    SELECT s.id, s.doctor_id, d.fee_minor, d.currency, hold.id AS lapsed_hold_id
+    SELECT s.id, s.doctor_id, d.fee_minor, d.currency, hold.appointment_id AS lapsed_hold_id,
+      lower(hold.during) AS lapsed_hold_starts_at
     FROM slots AS s
     JOIN doctors AS d ON d.user_id = s.doctor_id
     ${BOOKABLE_JOINS}
     LEFT JOIN LATERAL (
-      SELECT a.id FROM appointments AS a WHERE s.status = 'held' AND a.slot_id = s.id AND a.status = 'pending_payment'
+      SELECT c.appointment_id, c.during FROM patient_commitments AS c
+      WHERE s.status = 'held' AND c.slot_id = s.id AND c.status = 'pending_payment'
     ) AS hold ON true
     WHERE s.id = ${q.slotId}::uuid AND ${q.gate}
       AND d.verification_status = 'verified'
@@ -71,8 +78,12 @@ export function claimSql(q: {
         updated_at = ${q.now}::timestamptz
     FROM target AS t
     WHERE s.id = t.id AND ${q.gate}
-    RETURNING s.*, t.fee_minor, t.currency, t.lapsed_hold_id`;
+    RETURNING s.*, t.fee_minor, t.currency, t.lapsed_hold_id, t.lapsed_hold_starts_at`;
 }
+
+/** The lapsed hold a claim found (rows id, starts_at), as holds.ts's expireSql takes it. */
+export const CLAIMED_LAPSED_HOLD = sql`
+  SELECT lapsed_hold_id AS id, lapsed_hold_starts_at AS starts_at FROM claimed WHERE lapsed_hold_id IS NOT NULL`;
 
 /** CTE body: the slots of the appointments in `from` (alias a, column slot_id) open again. */
 export function reopenSql(from: RawBuilder<unknown>, now: Date): RawBuilder<unknown> {

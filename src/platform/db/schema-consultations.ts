@@ -1,7 +1,27 @@
 import type { Generated } from 'kysely';
 import type { Timestamp } from './schema.ts';
 
-/** Tables of what happens after booking: reviews, clinical records, notifications. */
+/**
+ * Tables of what happens after booking (reviews, clinical records, notifications), and the
+ * unpartitioned companions of the partitioned `appointments` (migration 0011).
+ */
+
+/** Every appointment's id and its start (the month partition its row is in); others reference it. */
+export interface AppointmentIdsTable {
+  id: string;
+  starts_at: Timestamp;
+}
+
+/** One row per active appointment, kept by the database (triggers on appointments); read-only to code. */
+export interface PatientCommitmentsTable {
+  appointment_id: string;
+  patient_id: string;
+  doctor_id: string;
+  slot_id: string;
+  during: string;
+  status: 'pending_payment' | 'confirmed' | 'in_progress';
+  hold_expires_at: Timestamp | null;
+}
 
 export interface ReviewsTable {
   id: Generated<string>;

@@ -1,10 +1,12 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { UserSuspensionsTable } from './schema-admin.ts';
 import type {
+  AppointmentIdsTable,
   ClinicalNotesTable,
   NotificationDeliveriesTable,
   NotificationPreferencesTable,
   NotificationRemindersTable,
+  PatientCommitmentsTable,
   PrescriptionsTable,
   ReviewsTable,
 } from './schema-consultations.ts';
@@ -246,6 +248,8 @@ export interface Database {
   clinical_notes: ClinicalNotesTable;
   prescriptions: PrescriptionsTable;
   appointments: AppointmentsTable;
+  appointment_ids: AppointmentIdsTable;
+  patient_commitments: PatientCommitmentsTable;
   payments: PaymentsTable;
   refunds: RefundsTable;
   payment_events: PaymentEventsTable;
