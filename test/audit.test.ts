@@ -90,13 +90,17 @@ describe('audit chain', () => {
 
   it('an edited row (trigger disabled) is reported as the first bad seq', async () => {
     await t.services.audit.seal();
+    const { rows } = await sql<{
+      details: string;
+    }>`SELECT details::text FROM audit_logs WHERE seq = 5`.execute(t.platform.db);
     await withTriggerDisabled(() =>
       sql`UPDATE audit_logs SET details = '{"forged":true}' WHERE seq = 5`.execute(t.platform.db),
     );
     const report = (await get('/admin/audit-logs/verify')).json();
     expect(report).toMatchObject({ ok: false, firstBadSeq: 5 });
+    // Put back exactly what was there (which row seq 5 is depends on how the first test raced).
     await withTriggerDisabled(() =>
-      sql`UPDATE audit_logs SET details = '{}' WHERE seq = 5`.execute(t.platform.db),
+      sql`UPDATE audit_logs SET details = ${rows[0]!.details}::jsonb WHERE seq = 5`.execute(t.platform.db),
     );
     expect((await get('/admin/audit-logs/verify')).json()).toMatchObject({ ok: true });
   });

@@ -8,7 +8,8 @@ import { recordsKit } from './records.ts';
 
 /**
  * A database with rows in every table, all written through the API and the jobs (as the worker
- * runs them): a consultation from booking to review with notes and a prescription PDF, a schedule,
+ * runs them): a consultation from booking to review with notes and a prescription PDF, one still
+ * ahead, a schedule,
  * a refunded cancellation, notification choices, mails and reminders, MFA, a password reset, a
  * suspension; the audit chain sealed. For the restore drill, which must see every table.
  */
@@ -52,6 +53,9 @@ export async function fillEveryTable(t: TestApp): Promise<void> {
   await r.renderedPdf(c.patient, c.id);
   await r.complete(c.doctor, c.id);
   await ok(await r.api(c.patient, 'POST', `/appointments/${c.id}/review`, { rating: 5 }), 201);
+
+  // An appointment still ahead, paid: an active commitment of its patient (patient_commitments).
+  await r.paid();
 
   // Account security: MFA (recovery codes), a password reset (its token), a suspension.
   const { secret } = (await r.api(c.doctor, 'POST', '/auth/mfa/setup')).json();
