@@ -14,6 +14,7 @@ import {
 } from './http/index.ts';
 import { registerApiDocs } from './http/openapi/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
+import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { appointmentRoutes } from './modules/appointments/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { adminUserRoutes } from './modules/auth/admin-users-routes.ts';
@@ -207,6 +208,10 @@ export async function buildApp(platform: Platform): Promise<App> {
       });
       await api.register(notificationRoutes, {
         notifications: services.notifications,
+        mfaRequiredRoles: config.mfaRequiredRoles,
+      });
+      await api.register(analyticsRoutes, {
+        analytics: services.analytics,
         mfaRequiredRoles: config.mfaRequiredRoles,
       });
       await api.register(deadLetterRoutes, {

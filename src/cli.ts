@@ -20,7 +20,8 @@ const USAGE = `Usage: npm run cli -- <command>
   backup [--out DIR]                        back up the database (pg_dump, or the embedded snapshot) (--help)
   restore FILE --into TARGET [--force]      restore a backup; refuses a non-empty target unless --force (--help)
   backup-verify [FILE] [--out DIR]          the restore drill: restore, compare with the source (--help)
-  partitions                                make monthly partitions ahead, detach those past retention (--help)`;
+  partitions                                make monthly partitions ahead, detach those past retention (--help)
+  analytics-rebuild                         recompute every analytics rollup from the raw rows (after a bulk load)`;
 
 const PARTITIONS_USAGE = `Usage: npm run cli -- partitions
   What the daily maintenance job does, now: for appointments and audit_logs, make the monthly
@@ -103,6 +104,12 @@ async function main(argv: string[]): Promise<number> {
         const reports = await createServices(platform).partitions.run();
         for (const report of reports) console.log(describePartitions(report));
         return reports.some((r) => r.busy) ? 1 : 0;
+      }
+      case 'analytics-rebuild': {
+        const started = performance.now();
+        await createServices(platform).analytics.rebuild();
+        console.log(`analytics rollups rebuilt in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        return 0;
       }
       case 'phi-rotate': {
         const { records, appointments, auth } = createServices(platform);

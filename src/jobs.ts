@@ -87,6 +87,12 @@ export function startBackgroundJobs(services: Services, platform: Platform) {
       },
       { intervalMs: DAY_MS, firstDelayMs: 5_000, log },
     ),
+    // Analytics rollups follow the raw rows within seconds (one refresher at a time, any process).
+    startPeriodic('analytics rollups', () => services.analytics.refresh(), {
+      intervalMs: 2_000,
+      firstDelayMs: 3_000,
+      log,
+    }),
     // Daily, and shortly after start: months ahead made, months past the retention detached.
     startPeriodic(
       'partition maintenance',

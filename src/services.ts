@@ -1,3 +1,4 @@
+import { createAnalytics } from './modules/analytics/service.ts';
 import { createAppointmentService } from './modules/appointments/service.ts';
 import {
   type CheckpointStore,
@@ -249,6 +250,7 @@ export function createServices(platform: Platform) {
     records,
     notifications,
     deadLetters: createDeadLetters({ db, queue, audit }),
+    analytics: createAnalytics({ db, reads: platform.reads, clock }),
     idempotencyStore,
     partitions: createPartitionMaintenance({
       db,

@@ -11,6 +11,7 @@ import * as m0009 from './0009_reviews.ts';
 import * as m0010 from './0010_notifications.ts';
 import * as m0011 from './0011_partitions.ts';
 import * as m0013 from './0013_admin_ops.ts';
+import * as m0014 from './0014_analytics.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_notifications': m0010,
   '0011_partitions': m0011,
   '0013_admin_ops': m0013,
+  '0014_analytics': m0014,
 };
