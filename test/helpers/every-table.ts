@@ -11,7 +11,7 @@ import { recordsKit } from './records.ts';
  * runs them): a consultation from booking to review with notes and a prescription PDF, one still
  * ahead, a schedule,
  * a refunded cancellation, notification choices, mails and reminders, MFA, a password reset, a
- * suspension; the audit chain sealed. For the restore drill, which must see every table.
+ * suspension, analytics rollups; the audit chain sealed. For the restore drill, which must see every table.
  */
 export async function fillEveryTable(t: TestApp): Promise<void> {
   registerJobHandlers(t.services, t.platform.logger);
@@ -79,6 +79,9 @@ export async function fillEveryTable(t: TestApp): Promise<void> {
     }),
   );
   await settle();
+  // Analytics rollups, and a sign-up after them still waiting for the refresher (analytics_dirty).
+  await t.services.analytics.refresh();
+  await signUp(t);
   await t.services.audit.seal();
 }
 

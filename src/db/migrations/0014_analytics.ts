@@ -104,6 +104,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_payments();
     CREATE TRIGGER users_analytics_insert AFTER INSERT ON users REFERENCING NEW TABLE AS changed
       FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_signups();
+    -- Partitions carry their table's statement triggers (0011): the ones made from now on get these
+    -- when made, the existing ones here.
+    SELECT partition_copy_statement_triggers('appointments', inhrelid::regclass)
+      FROM pg_inherits WHERE inhparent = 'appointments'::regclass;
 
     INSERT INTO analytics_dirty (doctor_id, day)
       SELECT doctor_id, analytics_day(starts_at) FROM appointments
@@ -123,10 +127,11 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     DROP TRIGGER appointments_analytics_update ON appointments;
     DROP TRIGGER appointments_analytics_delete ON appointments;
     DROP TRIGGER appointments_analytics_insert ON appointments;
+    -- With the copies on partitions, attached or archived.
     DROP FUNCTION analytics_mark_signups();
     DROP FUNCTION analytics_mark_payments();
-    DROP FUNCTION analytics_mark_updates();
-    DROP FUNCTION analytics_mark_rows();
+    DROP FUNCTION analytics_mark_updates() CASCADE;
+    DROP FUNCTION analytics_mark_rows() CASCADE;
     DROP FUNCTION analytics_day(timestamptz);
     DROP TABLE analytics_signups, analytics_qh, analytics_doctor_month, analytics_doctor_day,
       analytics_doctor_qh, analytics_dirty;
