@@ -30,7 +30,9 @@ async function scenario(t: TestApp) {
   };
   await paid(patients[0]!, slots[0]!.id);
   const cancelled = await paid(patients[1]!, slots[1]!.id);
-  const cancel = await kit.call(patients[1]!.accessToken, 'POST', `/appointments/${cancelled}/cancel`, { reason: 'Travelling' });
+  const cancel = await kit.call(patients[1]!.accessToken, 'POST', `/appointments/${cancelled}/cancel`, {
+    reason: 'Travelling',
+  });
   expect(cancel.statusCode, cancel.body).toBe(200);
   expect((await kit.book(patients[2]!, slots[2]!.id)).statusCode).toBe(201);
   t.clock.advance(11 * 60_000);
