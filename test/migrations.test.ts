@@ -2,6 +2,8 @@ import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { migrations } from '../src/db/migrations/index.ts';
+import { oracleDoctors } from '../src/modules/analytics/oracle.ts';
+import { boundsOf } from '../src/modules/analytics/repo.ts';
 import { type Account, freshToken, signUp, startTestApp, type TestApp } from './helpers/app.ts';
 import { bookingKit } from './helpers/booking.ts';
 
@@ -149,5 +151,31 @@ describe('0011_partitions over rows written before it', () => {
       ),
     ).rejects.toThrow(/payments_appointment_id_fkey/);
     await kit.assertInvariants();
+
+    // 0014 listed the rows that came over: the refresher builds the rollups equal to the raw rows.
+    expect(
+      Number((await sql<{ n: string }>`SELECT count(*) AS n FROM analytics_dirty`.execute(db)).rows[0]!.n),
+    ).toBeGreaterThan(0);
+    await t.services.analytics.refresh();
+    const bounds = await boundsOf(db, '2026-03-01', '2026-03-31', 'Asia/Kolkata');
+    const oracle = await oracleDoctors(db, bounds, 'INR');
+    const answer = await t.services.analytics.doctors({
+      from: '2026-03-01',
+      to: '2026-03-31',
+      tz: 'Asia/Kolkata',
+      sort: 'revenue',
+      currency: 'INR',
+      limit: 100,
+    });
+    const active = answer.items.filter((i) => i.booked + i.slotsOffered > 0);
+    expect(active.length).toBeGreaterThan(0);
+    for (const item of active) {
+      const o = oracle.get(item.doctorId)!;
+      expect([item.slotsOffered, item.completed, item.revenueMinor]).toEqual([
+        o.slots_offered,
+        o.completed,
+        o.captured_minor! - o.refunded_minor!,
+      ]);
+    }
   });
 });
