@@ -51,8 +51,7 @@ const dbUrl = new URL(admin);
 dbUrl.pathname = `/${dbName}`;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'amrutam-analytics-'));
 const env = {
-  PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? '',
+  ...baseEnv(),
   NODE_ENV: 'development',
   LOG_LEVEL: 'warn',
   DATA_DIR: dataDir,

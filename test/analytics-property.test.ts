@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byStatus, derived, type Totals } from '../src/modules/analytics/measures.ts';
 import { oracleDays, oracleDoctors, oracleSignups } from '../src/modules/analytics/oracle.ts';
 import { boundsOf } from '../src/modules/analytics/repo.ts';
+import { APPOINTMENT_STATUSES } from '../src/platform/db/schema.ts';
 import { type Account, bearer, createDoctor, signUp, startTestApp, type TestApp } from './helpers/app.ts';
 
 // Issue 10, "done means": analytics equal a brute-force recomputation over random data, whatever
@@ -60,15 +61,7 @@ async function patient(createdAt: Date): Promise<string> {
   return row.id;
 }
 
-const STATUSES = [
-  'pending_payment',
-  'confirmed',
-  'in_progress',
-  'completed',
-  'cancelled',
-  'expired',
-  'no_show',
-];
+const STATUSES = APPOINTMENT_STATUSES;
 const PAYMENT = ['none', 'captured', 'refunded', 'refund_pending', 'failed'] as const;
 
 const op = fc.oneof(

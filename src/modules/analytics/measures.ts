@@ -1,3 +1,5 @@
+import { APPOINTMENT_STATUSES, type AppointmentStatus } from '../../platform/db/schema.ts';
+
 /**
  * What analytics count, defined once: the raw SQL of every measure (used by the rollups and by the
  * oracle alike) and what the API derives from them.
@@ -11,16 +13,8 @@
  *   (completed + no-shows); lead time = start − booking, averaged over booked.
  * - Slots offered: every slot not blocked; utilization = booked slots / offered.
  */
-export const STATUSES = [
-  'pending_payment',
-  'confirmed',
-  'in_progress',
-  'completed',
-  'cancelled',
-  'expired',
-  'no_show',
-] as const;
-export type Status = (typeof STATUSES)[number];
+export const STATUSES = APPOINTMENT_STATUSES;
+type Status = AppointmentStatus;
 
 const PAID = `p.status IN ('captured', 'refund_pending', 'refunded')`;
 const BOOKED = `(a.status IN ('confirmed', 'in_progress', 'completed', 'no_show') OR (a.status = 'cancelled' AND ${PAID}))`;

@@ -85,7 +85,9 @@ export const REFRESH_BATCH = 5_000;
  */
 export async function refreshRollups(db: Db, batch = REFRESH_BATCH): Promise<number | null> {
   let handled = 0;
-  const { rows } = await sql<{ any: boolean }>`SELECT EXISTS (SELECT FROM analytics_dirty) AS any`.execute(db);
+  const { rows } = await sql<{ any: boolean }>`SELECT EXISTS (SELECT FROM analytics_dirty) AS any`.execute(
+    db,
+  );
   if (!rows[0]?.any) return 0;
   for (;;) {
     const claimed = await db.transaction().execute(async (tx) => {

@@ -1,17 +1,10 @@
 import { z } from 'zod';
 import { cursorSchema, idSchema, instantOf, limitSchema, utcSchema } from '../../http/index.ts';
+import { APPOINTMENT_STATUSES } from '../../platform/db/schema.ts';
 import { modeSchema } from '../doctors/schemas.ts';
 import { paise, paymentSchema } from '../payments/schemas.ts';
 
-const statuses = [
-  'pending_payment',
-  'confirmed',
-  'in_progress',
-  'completed',
-  'cancelled',
-  'expired',
-  'no_show',
-] as const;
+const statuses = APPOINTMENT_STATUSES;
 
 const reason = z.string().trim();
 

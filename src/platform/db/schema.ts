@@ -146,14 +146,17 @@ export interface SlotsTable {
   updated_at: Timestamp;
 }
 
-export type AppointmentStatus =
-  | 'pending_payment'
-  | 'confirmed'
-  | 'in_progress'
-  | 'completed'
-  | 'cancelled'
-  | 'expired'
-  | 'no_show';
+/** Every status an appointment can have (the CHECK of migration 0003; state.ts moves between them). */
+export const APPOINTMENT_STATUSES = [
+  'pending_payment',
+  'confirmed',
+  'in_progress',
+  'completed',
+  'cancelled',
+  'expired',
+  'no_show',
+] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 export type PaymentStatus = 'created' | 'pending' | 'failed' | 'captured' | 'refund_pending' | 'refunded';
 
 export interface AppointmentsTable {
