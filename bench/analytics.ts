@@ -24,6 +24,7 @@ import { createPostgresDb } from '../src/platform/db/index.ts';
 import { loadSigningKey } from '../src/platform/keys.ts';
 import { ADMIN_URL } from './config.ts';
 import {
+  baseEnv,
   freePort,
   NODE,
   ROOT,
