@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { backupCommand, isBackupCommand } from './db/backup/commands.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
-import { seedLoadCommand } from './db/seed/index.ts';
+import { seedLoadCommand } from './db/seed/command.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { DataDirInUse } from './platform/db/dir-lock.ts';
 import { describePartitions, MONTHS_AHEAD } from './platform/db/partitions.ts';
@@ -14,7 +14,7 @@ const USAGE = `Usage: npm run cli -- <command>
   migrate                                   apply pending database migrations
   create-admin --email E --name N           create an admin (password from ADMIN_PASSWORD or --password)
   audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)
-  seed-load --doctors N --patients M --days D [--seed S]
+  seed-load --doctors N --patients M --days D [--appointments A [--history-days H]] [--seed S]
                                             fill an empty database with realistic data (COPY; benchmarks)
   phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)
   backup [--out DIR]                        back up the database (pg_dump, or the embedded snapshot) (--help)

@@ -21,6 +21,9 @@ const copyText = (v: Value) =>
 
 function copySink(client: pg.Client, progress: ProgressBar): Sink {
   return {
+    async query<R>(statement: string) {
+      return (await client.query(statement)).rows as R[];
+    },
     async write(table, rows) {
       let count = 0;
       async function* chunks() {

@@ -1,6 +1,6 @@
 /**
- * `npm run cli -- seed-load --doctors N --patients M --days D [--seed S]`: fills a database with
- * realistic data fast, for benchmarks, demos and load tests.
+ * `npm run cli -- seed-load --doctors N --patients M --days D [--appointments A] [--seed S]`: fills a
+ * database with realistic data fast, for benchmarks, demos and load tests.
  *
  * - Doctors: users (role doctor) with verified profiles (NCISM registration, specializations and
  *   languages from doctors/reference.ts, fee 30,000–150,000 paise, modes, bio, Asia/Kolkata,
@@ -8,22 +8,31 @@
  *   16:00–20:00 local, 30-minute video slots, no buffer, no minimum notice, horizon = --days) and
  *   the slots that schedule asks for, computed by the product's planner (generateSlots), so the
  *   daily horizon job finds nothing to change.
- * - Patients: users (role patient).
+ * - Patients: users (role patient), signed up evenly over the seeded past when there is one.
+ * - --appointments A: a past of A appointments in the same schedule's past slots (story.ts), with
+ *   payments, refunds, reviews and a sealed audit trail (history.ts), in monthly partitions made
+ *   first; the analytics rollups are rebuilt from them at the end.
  * - Every seeded account has the password SEED_PASSWORD (one argon2id hash, computed once) and a
  *   deterministic e-mail: doctor-00001@seed.amrutam.test, patient-000001@seed.amrutam.test.
- * - Names, specializations, fees… come from a PRNG seeded by --seed (default 42); ids too. Slot times
+ * - Names, specializations, fees… come from a PRNG seeded by --seed (default 42); ids too. Times
  *   depend on the day it runs.
  *
  * Not idempotent: it refuses to run when the database already has seeded accounts (any e-mail
  * at seed.amrutam.test), and it writes everything in one transaction, so a failed run leaves nothing.
+ * A past is loaded with row triggers off (session_replication_role = replica: the rows are right by
+ * construction, and the checks would cost more than the load), so it needs a superuser.
  * PostgreSQL: COPY … FROM STDIN (copy.ts). Embedded (PGlite): multi-row INSERTs of 1,000 rows (insert.ts).
- * The rows come from rows.ts (names and wording: people.ts; randomness: random.ts).
  */
-import { parseArgs } from 'node:util';
+
+import { rebuildRollups } from '../../modules/analytics/rollups.ts';
+import { GENESIS_HASH } from '../../modules/audit/chain.ts';
+import { SEAL_LOCK_KEY } from '../../modules/audit/repo.ts';
 import { hashPassword } from '../../modules/auth/passwords.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { assertNotSeeded, SEED_EMAIL_DOMAIN, SEED_PASSWORD, SeedRefused } from './accounts.ts';
+import { auditServiceOf } from '../../services.ts';
+import { assertNotSeeded, SEED_PASSWORD, SeedRefused } from './accounts.ts';
 import { fillWithCopy } from './copy.ts';
+import * as past from './history.ts';
 import { fillWithInserts } from './insert.ts';
 import { ProgressBar } from './progress.ts';
 import { Random } from './random.ts';
@@ -37,9 +46,12 @@ import {
   scheduleRows,
   seedSchedule,
   slotRows,
+  type TableSpec,
   USERS,
   userRows,
+  type Value,
 } from './rows.ts';
+import { MAX_LEAD, planHistory, story } from './story.ts';
 
 export interface SeedLoadOptions {
   doctors: number;
@@ -47,6 +59,10 @@ export interface SeedLoadOptions {
   /** Slot horizon in days (1–90), today included. */
   days: number;
   seed: number;
+  /** Past appointments (0: none). */
+  appointments: number;
+  /** Days of past; omitted: enough for the past to be about 75 % booked. */
+  historyDays?: number;
 }
 
 export interface SeedLoadReport {
@@ -54,6 +70,9 @@ export interface SeedLoadReport {
   schedules: number;
   slots: number;
   patients: number;
+  appointments: number;
+  auditRows: number;
+  historyDays: number;
   seconds: number;
   mode: 'copy' | 'insert';
 }
@@ -69,110 +88,122 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
   const passwordHash = await hashPassword(SEED_PASSWORD);
   const schedule = seedSchedule(options.days);
   const planned = plannedSlots(schedule, nowDate);
+  const fees: number[] = [];
+  const storyInput = { ...options, now: nowDate.getTime(), fees };
+  let history: ReturnType<typeof planHistory> | null = null;
+  try {
+    if (options.appointments > 0) history = planHistory(storyInput);
+  } catch (error) {
+    throw new SeedRefused((error as Error).message);
+  }
+  const h = history?.appointments ?? 0;
   const total =
-    options.doctors * 3 + options.patients + (options.doctors > 0 ? options.doctors * planned.length : 0);
-  const progress = new ProgressBar(total);
+    options.doctors * 3 +
+    options.patients +
+    options.doctors * planned.length +
+    (history ? history.slots + h * 5.2 : 0);
+  const progress = new ProgressBar(Math.round(total));
 
   async function fill(sink: Sink) {
+    const step = async (name: string, table: TableSpec, rows: Iterable<Value[]>) => {
+      progress.phase(name);
+      const n = await sink.write(table, rows);
+      progress.endPhase();
+      return n;
+    };
+    // Bookings (and their audit rows) come up to MAX_LEAD before the first past slot.
+    if (history) await prepareForPast(sink, history.from - MAX_LEAD, nowDate);
     const doctorIds: string[] = [];
     const names = new Map<string, string>();
-    progress.phase('doctor users');
-    const doctorUsers = await sink.write(
+    const doctorUsers = await step(
+      'doctor users',
       USERS,
       (function* () {
-        for (const row of userRows(random, 'doctor', options.doctors, doctorIds, passwordHash, now)) {
+        for (const row of userRows(random, 'doctor', options.doctors, doctorIds, passwordHash, () => now)) {
           names.set(row[0]!, row[4]!);
           yield row;
         }
       })(),
     );
-    progress.endPhase();
     const doctors = doctorIds.map((id, i) => ({ id, index: i + 1 }));
-    progress.phase('doctor profiles');
-    await sink.write(DOCTORS, doctorRows(random, doctors, names, now));
-    progress.endPhase();
-    progress.phase('schedules');
-    const schedules = await sink.write(SCHEDULES, scheduleRows(doctors, schedule, now));
-    progress.endPhase();
-    progress.phase('slots');
-    const slots = await sink.write(SLOTS, slotRows(doctors, planned, now));
-    progress.endPhase();
-    progress.phase('patients');
-    const patients = await sink.write(
-      USERS,
-      userRows(random, 'patient', options.patients, [], passwordHash, now),
+    await step(
+      'doctor profiles',
+      DOCTORS,
+      (function* () {
+        for (const row of doctorRows(random, doctors, names, now)) {
+          fees.push(Number(row[5]));
+          yield row;
+        }
+      })(),
     );
-    progress.endPhase();
-    return { doctors: doctorUsers, schedules, slots, patients };
+    const schedules = await step('schedules', SCHEDULES, scheduleRows(doctors, schedule, now));
+    const slots = await step('slots', SLOTS, slotRows(doctors, planned, now));
+    const patientIds: string[] = [];
+    const since = history?.patientSince;
+    const patients = await step(
+      'patients',
+      USERS,
+      userRows(random, 'patient', options.patients, patientIds, passwordHash, (i) =>
+        since ? new Date(since(i)).toISOString() : now,
+      ),
+    );
+    let appointments = 0;
+    let auditRows = 0;
+    if (history) {
+      const ids = { doctors: doctorIds, patients: patientIds };
+      const told = () => story(storyInput, history);
+      const slotsMade = new Date(history.from - 30 * 86_400_000).toISOString();
+      await step('past slots', past.PAST_SLOTS, past.pastSlotRows(told(), ids, slotsMade));
+      await step('appointment ids', past.APPOINTMENT_IDS, past.appointmentIdRows(told()));
+      appointments = await step('appointments', past.APPOINTMENTS, past.appointmentRows(told(), ids, fees));
+      await step('payments', past.PAYMENTS, past.paymentRows(told(), ids, fees));
+      await step('refunds', past.REFUNDS, past.refundRows(told()));
+      await step('reviews', past.REVIEWS, past.reviewRows(told(), ids));
+      await sink.query(past.RATING_SQL);
+      // The chain goes on from its head; the sealer waits for this transaction meanwhile.
+      await sink.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK_KEY})`);
+      const [head] = await sink.query<{ seq: string; hash: string }>(
+        'SELECT seq::text, hash FROM audit_logs WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1',
+      );
+      const chain = { seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH };
+      auditRows = await step(
+        'audit trail',
+        past.AUDIT_LOGS,
+        past.auditRows(told(), ids, new Random(options.seed + 2), chain),
+      );
+    }
+    return { doctors: doctorUsers, schedules, slots, patients, appointments, auditRows };
   }
 
   const mode: SeedLoadReport['mode'] = platform.config.databaseUrl ? 'copy' : 'insert';
   const counts = platform.config.databaseUrl
     ? await fillWithCopy(platform.config.databaseUrl, progress, fill)
     : await fillWithInserts(db, progress, fill);
-  return { ...counts, mode, seconds: (performance.now() - started) / 1000 };
+  if (history) {
+    await auditServiceOf(platform).checkpointHead();
+    await rebuildRollups(db);
+  }
+  return { ...counts, historyDays: history?.days ?? 0, mode, seconds: (performance.now() - started) / 1000 };
 }
 
-const SEED_USAGE =
-  'seed-load --doctors N --patients M --days D [--seed S]   (days 1–90; seed defaults to 42)';
-
-/** The CLI command: parses its arguments, runs seedLoad and says what it did. Returns the exit code. */
-export async function seedLoadCommand(platform: Platform, args: string[]): Promise<number> {
-  let values: { doctors?: string; patients?: string; days?: string; seed?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        doctors: { type: 'string' },
-        patients: { type: 'string' },
-        days: { type: 'string' },
-        seed: { type: 'string', default: '42' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    console.error(`seed-load: ${(error as Error).message}\n  ${SEED_USAGE}`);
-    return 1;
+/** Triggers off for this transaction, after checking it may; the past's month partitions made. */
+async function prepareForPast(sink: Sink, from: number, now: Date) {
+  const [role] = await sink.query<{ superuser: string }>(
+    "SELECT current_setting('is_superuser') AS superuser",
+  );
+  if (role?.superuser !== 'on') {
+    throw new SeedRefused('--appointments loads with row triggers off, which needs a superuser connection');
   }
-  if (values.help) {
-    console.log(SEED_USAGE);
-    return 0;
-  }
-  const number = (name: 'doctors' | 'patients' | 'days' | 'seed', min: number, max: number) => {
-    const raw = values[name];
-    const n = Number(raw);
-    if (raw === undefined || !Number.isInteger(n) || n < min || n > max) {
-      throw new SeedRefused(`--${name} must be an integer from ${min} to ${max}\n  ${SEED_USAGE}`);
+  await sink.query('SET LOCAL session_replication_role = replica');
+  const first = new Date(from);
+  for (
+    let m = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1));
+    m <= now;
+    m = new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 1))
+  ) {
+    const month = m.toISOString().slice(0, 7);
+    for (const table of ['appointments', 'audit_logs']) {
+      await sink.query(`SELECT partition_add_month('${table}'::regclass, '${month}-01'::date)`);
     }
-    return n;
-  };
-  let options: SeedLoadOptions;
-  try {
-    options = {
-      doctors: number('doctors', 0, 1_000_000),
-      patients: number('patients', 0, 10_000_000),
-      days: number('days', 1, 90),
-      seed: number('seed', 0, 2 ** 32 - 1),
-    };
-  } catch (error) {
-    console.error((error as Error).message);
-    return 1;
-  }
-  try {
-    const r = await seedLoad(platform, options);
-    const n = (v: number) => v.toLocaleString('en');
-    console.log(
-      `seed-load: created ${n(r.doctors)} verified doctors (${n(r.schedules)} weekly schedules, ${n(r.slots)} open slots ` +
-        `over ${options.days} days) and ${n(r.patients)} patients in ${r.seconds.toFixed(1)} s ` +
-        `(${r.mode === 'copy' ? 'COPY' : 'batched INSERT'}, seed ${options.seed}).\n` +
-        `Accounts: doctor-…@${SEED_EMAIL_DOMAIN}, patient-…@${SEED_EMAIL_DOMAIN}; password "${SEED_PASSWORD}".`,
-    );
-    return 0;
-  } catch (error) {
-    if (error instanceof SeedRefused) {
-      console.error(`seed-load: ${error.message}`);
-      return 1;
-    }
-    throw error;
   }
 }

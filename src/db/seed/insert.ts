@@ -10,6 +10,9 @@ import { ANALYZE_SEEDED_TABLES, type Sink, type Value } from './rows.ts';
 
 function insertSink(tx: Db, progress: ProgressBar, chunkRows = 1_000): Sink {
   return {
+    async query<R>(statement: string) {
+      return (await sql.raw<R>(statement).execute(tx)).rows;
+    },
     async write(table, rows) {
       let count = 0;
       const columns = sql.join(table.columns.map(([c]) => sql.ref(c)));

@@ -13,7 +13,7 @@ import type { Random } from './random.ts';
 
 export type Value = string | null;
 export interface TableSpec {
-  name: 'users' | 'doctors' | 'doctor_schedules' | 'slots';
+  name: string;
   /** Column name and SQL type (for the INSERT path's casts). */
   columns: ReadonlyArray<readonly [string, string]>;
 }
@@ -78,11 +78,14 @@ export const SLOTS: TableSpec = {
 };
 
 /** Statistics for the planner once the rows are in (both paths run it after their transaction). */
-export const ANALYZE_SEEDED_TABLES = 'ANALYZE users, doctors, doctor_schedules, slots';
+export const ANALYZE_SEEDED_TABLES =
+  'ANALYZE users, doctors, doctor_schedules, slots, appointment_ids, appointments, payments, refunds, reviews, audit_logs';
 
 export interface Sink {
   /** Writes the rows into the table; resolves with how many there were. */
   write(table: TableSpec, rows: Iterable<Value[]>): Promise<number>;
+  /** Runs one statement in the same transaction; its rows. */
+  query<R>(statement: string): Promise<R[]>;
 }
 
 /** The weekly schedule every seeded doctor gets (Asia/Kolkata wall-clock times). */
@@ -135,14 +138,16 @@ export function* userRows(
   count: number,
   ids: string[],
   passwordHash: string,
-  now: string,
+  /** When account i (from 0) was made. */
+  createdAt: (i: number) => string,
 ): Generator<Value[]> {
   const width = Math.max(role === 'doctor' ? 5 : 6, String(count).length);
   for (let i = 1; i <= count; i++) {
     const id = random.uuid();
     ids.push(id);
     const email = `${role}-${String(i).padStart(width, '0')}@${SEED_EMAIL_DOMAIN}`;
-    yield [id, email, passwordHash, role, personName(random), now, now];
+    const at = createdAt(i - 1);
+    yield [id, email, passwordHash, role, personName(random), at, at];
   }
 }
 

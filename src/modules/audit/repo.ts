@@ -5,7 +5,7 @@ import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { AuditContent } from './chain.ts';
 
 // Arbitrary constant: the key of the transaction-scoped advisory lock that makes sealing single-file.
-const SEAL_LOCK_KEY = 7_211_642_001;
+export const SEAL_LOCK_KEY = 7_211_642_001;
 
 export type NewAuditRow = Omit<AuditContent, 'id'>;
 

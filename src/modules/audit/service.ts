@@ -140,6 +140,12 @@ export function createAuditService(deps: AuditDeps) {
       return { sealed, headSeq: head?.seq ?? null };
     },
 
+    /** Signs a checkpoint at the chain's head: after rows were sealed in bulk (seed-load's trail). */
+    async checkpointHead(): Promise<void> {
+      const head = await repo.chainHead(db);
+      if (head) await writeCheckpoint(head);
+    },
+
     /**
      * Recomputes the whole chain, in seq order across partitions (archived months included), and
      * compares its head with the signed checkpoint. A restored copy (a backup) ends where its backup
