@@ -11,13 +11,14 @@
  *   the events happened (buckets per UTC day, emitted once no later day can add to them).
  */
 import { chainHash } from '../../modules/audit/chain.ts';
-import type { Random } from './random.ts';
 import type { TableSpec, Value } from './rows.ts';
-import { DAY, MAX_LEAD, type PastSlot, type Visit } from './story.ts';
+import { DAY, MAX_LEAD, type Names, type PastSlot, type Visit } from './story.ts';
 
 export interface HistoryIds {
   doctors: readonly string[];
   patients: readonly string[];
+  /** Ids of the story's own things. */
+  of: Names;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -78,7 +79,7 @@ export function* pastSlotRows(days: Days, ids: HistoryIds, createdAt: string): G
       const kept = s.visit?.outcome === 'completed' || s.visit?.outcome === 'no_show';
       const updated = s.visit ? iso(s.visit.endedAt) : createdAt;
       yield [
-        s.id,
+        ids.of.slot(s),
         ids.doctors[s.doctor]!,
         iso(s.startsAt),
         iso(s.endsAt),
@@ -92,16 +93,16 @@ export function* pastSlotRows(days: Days, ids: HistoryIds, createdAt: string): G
   }
 }
 
-export function* appointmentIdRows(days: Days): Generator<Value[]> {
-  for (const v of visits(days)) yield [v.id, iso(v.slot.startsAt)];
+export function* appointmentIdRows(days: Days, ids: HistoryIds): Generator<Value[]> {
+  for (const v of visits(days)) yield [ids.of.appointment(v), iso(v.slot.startsAt)];
 }
 
 export function* appointmentRows(days: Days, ids: HistoryIds, fees: readonly number[]): Generator<Value[]> {
   for (const v of visits(days)) {
     const starts = iso(v.slot.startsAt);
     yield [
-      v.id,
-      v.slot.id,
+      ids.of.appointment(v),
+      ids.of.slot(v.slot),
       ids.doctors[v.slot.doctor]!,
       ids.patients[v.patient]!,
       starts,
@@ -132,11 +133,12 @@ const compact = (uuid: string) => uuid.replaceAll('-', '');
 
 export function* paymentRows(days: Days, ids: HistoryIds, fees: readonly number[]): Generator<Value[]> {
   for (const v of visits(days)) {
-    const key = compact(v.paymentId);
+    const id = ids.of.payment(v);
+    const key = compact(id);
     const paid = v.paidAt !== null;
     yield [
-      v.paymentId,
-      v.id,
+      id,
+      ids.of.appointment(v),
       String(fees[v.slot.doctor]),
       'INR',
       'sandbox',
@@ -151,14 +153,15 @@ export function* paymentRows(days: Days, ids: HistoryIds, fees: readonly number[
   }
 }
 
-export function* refundRows(days: Days): Generator<Value[]> {
+export function* refundRows(days: Days, ids: HistoryIds): Generator<Value[]> {
   for (const v of visits(days)) {
     if (v.refundMinor === 0) continue;
-    const key = compact(v.paymentId);
+    const payment = ids.of.payment(v);
+    const key = compact(payment);
     const at = iso(v.endedAt);
     yield [
-      v.paymentId,
-      v.paymentId,
+      payment, // a payment is refunded at most once here: its id serves its refund too
+      payment,
       `pay_${key}`,
       String(v.refundMinor),
       'INR',
@@ -176,8 +179,15 @@ export function* refundRows(days: Days): Generator<Value[]> {
 export function* reviewRows(days: Days, ids: HistoryIds): Generator<Value[]> {
   for (const v of visits(days)) {
     if (!v.review) continue;
-    const { id, rating, at } = v.review;
-    yield [id, v.id, ids.doctors[v.slot.doctor]!, ids.patients[v.patient]!, String(rating), iso(at)];
+    const { rating, at } = v.review;
+    yield [
+      ids.of.review(v),
+      ids.of.appointment(v),
+      ids.doctors[v.slot.doctor]!,
+      ids.patients[v.patient]!,
+      String(rating),
+      iso(at),
+    ];
   }
 }
 
@@ -194,8 +204,9 @@ interface AuditEvent {
 function eventsOf(v: Visit, ids: HistoryIds): AuditEvent[] {
   const patient = ids.patients[v.patient]!;
   const doctor = ids.doctors[v.slot.doctor]!;
+  const id = ids.of.appointment(v);
   const on = (at: number, action: string, actor: string | null, role: AuditEvent['role'], details = {}) =>
-    ({ at, actor, role, action, entity: 'appointment', entityId: v.id, details }) satisfies AuditEvent;
+    ({ at, actor, role, action, entity: 'appointment', entityId: id, details }) satisfies AuditEvent;
   const events = [on(v.bookedAt, 'appointment.booked', patient, 'patient')];
   if (v.paidAt !== null) events.push(on(v.paidAt, 'appointment.confirmed', null, null));
   if (v.outcome === 'expired') events.push(on(v.endedAt, 'appointment.expired', null, null));
@@ -213,7 +224,7 @@ function eventsOf(v: Visit, ids: HistoryIds): AuditEvent[] {
     events.push({
       ...on(v.review.at, 'review.created', patient, 'patient'),
       entity: 'review',
-      entityId: v.review.id,
+      entityId: ids.of.review(v),
     });
   }
   return events;
@@ -227,7 +238,6 @@ function eventsOf(v: Visit, ids: HistoryIds): AuditEvent[] {
 export function* auditRows(
   days: Days,
   ids: HistoryIds,
-  random: Random,
   chain: { seq: number; hash: string },
 ): Generator<Value[]> {
   const buckets = new Map<number, AuditEvent[]>();
@@ -238,7 +248,7 @@ export function* auditRows(
       buckets.delete(d);
       for (const e of events) {
         const row = {
-          id: random.timeUuid(e.at),
+          id: ids.of.audit(chain.seq + 1, e.at),
           occurredAt: new Date(e.at),
           actorId: e.actor,
           actorRole: e.role,

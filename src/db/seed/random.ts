@@ -46,31 +46,25 @@ export class Random {
     b[8] = (b[8]! & 0x3f) | 0x80;
     return formatUuid(b);
   }
-  /**
-   * A version-7 UUID: `ms` in the first 48 bits, then 74 bits from this generator. Rows seeded in
-   * time order get ids in index order, so a bulk load appends to the primary keys' right edge.
-   */
-  timeUuid(ms: number): string {
-    const b = new Uint8Array(16);
-    let t = ms;
-    for (let i = 5; i >= 0; i--) {
-      b[i] = t % 256;
-      t = Math.floor(t / 256);
-    }
-    for (let i = 6; i < 16; i += 4) {
-      const v = Math.floor(this.next() * 4294967296);
-      b[i] = v >>> 24;
-      b[i + 1] = (v >>> 16) & 0xff;
-      if (i + 2 < 16) b[i + 2] = (v >>> 8) & 0xff;
-      if (i + 3 < 16) b[i + 3] = v & 0xff;
-    }
-    b[6] = (b[6]! & 0x0f) | 0x70;
-    b[8] = (b[8]! & 0x3f) | 0x80;
-    return formatUuid(b);
-  }
 }
 
 function formatUuid(b: Uint8Array): string {
   const h = Buffer.from(b).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
+/**
+ * A version-7 UUID for the `n`th seeded thing of a `kind` (n < 2^32), at `ms`: time-ordered, so a
+ * bulk load appends at the primary keys' right edge; unique per (kind, n) (n is scrambled by a
+ * bijection, so ids look random); a pure function, so every pass over the story names things alike.
+ */
+export function seededUuid(seed: number, kind: number, n: number, ms: number): string {
+  const salt = Math.imul((seed + kind * 0x1000193) >>> 0, 0x85ebca6b) >>> 0;
+  const scrambled = Math.imul((n ^ salt) >>> 0, 0x9e3779b1) >>> 0;
+  return (
+    `${hex(Math.floor(ms / 65536), 8)}-${hex(ms % 65536, 4)}-7${hex(((kind & 0xf) << 8) | (salt & 0xff), 3)}-` +
+    `${hex(0x8000 | ((salt >>> 8) & 0x3fff), 4)}-${hex(salt >>> 22, 4)}${hex(scrambled, 8)}`
+  );
 }

@@ -12,7 +12,7 @@
  *   no-show (15 minutes in); an unpaid hold expires 10 minutes after booking.
  */
 import { generateSlots } from '../../modules/availability/plan.ts';
-import { Random } from './random.ts';
+import { Random, seededUuid } from './random.ts';
 import { seedSchedule } from './rows.ts';
 
 const MINUTE = 60_000;
@@ -28,7 +28,8 @@ const DEFAULT_UTILIZATION = 0.75;
 export type Outcome = 'completed' | 'cancelled' | 'no_show' | 'expired';
 
 export interface PastSlot {
-  id: string;
+  /** Its place in the story (0, 1, …): with the seed, it names the slot and its visit (names). */
+  n: number;
   doctor: number;
   startsAt: number;
   endsAt: number;
@@ -36,7 +37,6 @@ export interface PastSlot {
 }
 
 export interface Visit {
-  id: string;
   slot: PastSlot;
   patient: number;
   outcome: Outcome;
@@ -45,12 +45,23 @@ export interface Visit {
   paidAt: number | null;
   /** When it reached its final status. */
   endedAt: number;
-  paymentId: string;
   /** Expired: the payment failed rather than being left unpaid. */
   paymentFailed: boolean;
   refundMinor: number;
-  review: { id: string; rating: number; at: number } | null;
+  review: { rating: number; at: number } | null;
 }
+
+/** The ids of a story's things: pure functions of the seed and their place, the same in every pass. */
+export function thingIds(seed: number) {
+  return {
+    slot: (s: PastSlot) => seededUuid(seed, 1, s.n, s.startsAt),
+    appointment: (v: Visit) => seededUuid(seed, 2, v.slot.n, v.bookedAt),
+    payment: (v: Visit) => seededUuid(seed, 3, v.slot.n, v.bookedAt),
+    review: (v: Visit) => seededUuid(seed, 4, v.slot.n, v.review!.at),
+    audit: (seq: number, at: number) => seededUuid(seed, 5, seq, at),
+  };
+}
+export type Names = ReturnType<typeof thingIds>;
 
 export interface History {
   /** The first past day (ms, the start of a UTC day). */
@@ -125,7 +136,7 @@ export function* story(input: StoryInput, history: ReturnType<typeof planHistory
     const day: PastSlot[] = [];
     for (let doctor = 0; doctor < input.doctors; doctor++) {
       for (const [startsAt, endsAt] of times) {
-        const slot: PastSlot = { id: random.timeUuid(startsAt), doctor, startsAt, endsAt, visit: null };
+        const slot: PastSlot = { n: history.slots - left, doctor, startsAt, endsAt, visit: null };
         if (random.next() * left < toBook) {
           toBook--;
           slot.visit = visitOf(random, slot, input, (t) =>
@@ -151,8 +162,6 @@ function visitOf(
   const lead = HOUR + Math.floor(random.next() ** 2 * (MAX_LEAD - HOUR));
   const bookedAt = slot.startsAt - lead;
   const patient = Math.floor(random.next() * Math.max(1, signedUpBy(bookedAt)));
-  const id = random.timeUuid(bookedAt);
-  const paymentId = random.timeUuid(bookedAt);
   const roll = random.next();
   const outcome: Outcome =
     roll < 0.76 ? 'completed' : roll < 0.85 ? 'cancelled' : roll < 0.9 ? 'no_show' : 'expired';
@@ -170,18 +179,15 @@ function visitOf(
   if (outcome === 'completed' && random.next() < 0.35) {
     const at = slot.endsAt + HOUR + Math.floor(random.next() * 2 * DAY);
     const rating = [5, 5, 5, 5, 4, 4, 4, 3, 2, 1][Math.floor(random.next() * 10)]!;
-    const reviewId = random.timeUuid(at);
-    if (at <= input.now) review = { id: reviewId, rating, at };
+    if (at <= input.now) review = { rating, at };
   }
   return {
-    id,
     slot,
     patient,
     outcome,
     bookedAt,
     paidAt,
     endedAt,
-    paymentId,
     paymentFailed,
     refundMinor,
     review,
