@@ -8,7 +8,7 @@
  * 4. prints the plan of a month's appointment list of one doctor (`EXPLAIN (ANALYZE, BUFFERS)`):
  *    one partition read.
  * The table goes to stdout and bench/results/analytics-<ISO timestamp>.md. The database is dropped
- * at the end unless --keep.
+ * at the end unless --keep; --reuse NAME measures a kept one again.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,11 +42,13 @@ const { values } = parseArgs({
     patients: { type: 'string', default: '300000' },
     seconds: { type: 'string', default: '10' },
     keep: { type: 'boolean', default: false },
+    /** A database a run kept (--keep): measured again as it is, neither seeded nor dropped. */
+    reuse: { type: 'string' },
   },
 });
 const say = (line: string) => process.stderr.write(`bench:analytics: ${line}\n`);
 const stamp = new Date().toISOString();
-const dbName = `amrutam_analytics_${Date.now()}`;
+const dbName = values.reuse ?? `amrutam_analytics_${Date.now()}`;
 const admin = new URL(ADMIN_URL);
 const dbUrl = new URL(admin);
 dbUrl.pathname = `/${dbName}`;
@@ -66,7 +68,7 @@ const line = (text = '') => {
 };
 
 const { db: adminDb } = createPostgresDb(admin.toString(), 2);
-await sql.raw(`CREATE DATABASE ${dbName}`).execute(adminDb);
+if (!values.reuse) await sql.raw(`CREATE DATABASE ${dbName}`).execute(adminDb);
 const { db } = createPostgresDb(dbUrl.toString(), 4);
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -95,6 +97,11 @@ let server: ReturnType<typeof startChild> | undefined;
 try {
   await runToEnd(NODE, ['src/cli.ts', 'migrate'], env);
   let t0 = performance.now();
+  const seeded = async () => {
+    if (values.reuse) return `(reused database ${dbName})`;
+    const seedOut = await runToEnd(NODE, ['src/cli.ts', 'seed-load', ...seedArgs], env, { showStdout: true });
+    return seedOut.trim().split('\n')[0];
+  };
   const seedArgs = [
     '--doctors',
     values.doctors,
@@ -105,7 +112,7 @@ try {
     '--appointments',
     values.appointments,
   ];
-  const seedOut = await runToEnd(NODE, ['src/cli.ts', 'seed-load', ...seedArgs], env, { showStdout: true });
+  const seedLine = await seeded();
   const seedSeconds = seconds(t0);
   const count = async (table: string) =>
     Number(
@@ -127,7 +134,7 @@ try {
   line(`# Analytics at scale — ${stamp}`);
   line();
   line(
-    `Seed: \`npm run cli -- seed-load ${seedArgs.join(' ')}\`: **${seedSeconds.toFixed(1)} s** (${seedOut.trim().split('\n')[0]})`,
+    `Seed: \`npm run cli -- seed-load ${seedArgs.join(' ')}\`: **${seedSeconds.toFixed(1)} s** (${seedLine})`,
   );
   line();
   line(
@@ -149,7 +156,7 @@ try {
         'src/cli.ts',
         'create-admin',
         '--email',
-        'bench-admin@example.test',
+        `bench-admin-${Date.now()}@example.test`,
         '--password',
         'bench-Admin-pass-1',
       ],
@@ -229,7 +236,8 @@ try {
 } finally {
   await stopChild(server);
   await db.destroy();
-  if (!values.keep) await sql.raw(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).execute(adminDb);
+  if (!values.keep && !values.reuse)
+    await sql.raw(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).execute(adminDb);
   else say(`kept ${dbUrl}`);
   await adminDb.destroy();
   rmSync(dataDir, { recursive: true, force: true });

@@ -54,7 +54,8 @@ export async function seedLoadCommand(platform: Platform, args: string[]): Promi
     const r = await seedLoad(platform, options);
     const n = (v: number) => v.toLocaleString('en');
     const past = r.appointments
-      ? `, ${n(r.appointments)} past appointments over ${r.historyDays} days with ${n(r.auditRows)} audit rows`
+      ? `, ${n(r.appointments)} past appointments over ${r.historyDays} days with ${n(r.auditRows)} audit rows ` +
+        `(analytics rollups rebuilt in ${r.rollupSeconds.toFixed(1)} s)`
       : '';
     console.log(
       `seed-load: created ${n(r.doctors)} verified doctors (${n(r.schedules)} weekly schedules, ${n(r.slots)} open slots ` +
