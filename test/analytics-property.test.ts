@@ -62,7 +62,7 @@ async function patient(createdAt: Date): Promise<string> {
 }
 
 const STATUSES = APPOINTMENT_STATUSES;
-const PAYMENT = ['none', 'captured', 'refunded', 'refund_pending', 'failed'] as const;
+const PAYMENT = ['none', 'created', 'captured', 'refunded', 'refund_pending', 'failed'] as const;
 
 const op = fc.oneof(
   fc.record({
@@ -84,7 +84,7 @@ const op = fc.oneof(
     blocked: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('signup' as const), window: fc.nat(1), minute: fc.nat(SPAN_QH * 15 - 1) }),
-  fc.record({ kind: fc.constant('change' as const), pick: fc.nat(1_000_000), what: fc.nat(3) }),
+  fc.record({ kind: fc.constant('change' as const), pick: fc.nat(1_000_000), what: fc.nat(5) }),
   fc.record({ kind: fc.constant('refresh' as const) }),
 );
 
@@ -201,7 +201,10 @@ const NEXT: Record<string, string> = {
   in_progress: 'completed',
 };
 
-/** Moves a random existing row on: a status step, a refund, a reschedule by days, or a slot removed. */
+/**
+ * Moves a random existing row on: a status step, a payment paid or refunded, a reschedule by days or
+ * into another month, a slot removed, a slot held, booked, opened or blocked.
+ */
 async function change(pick: number, what: number) {
   const { rows } = await sql<{ id: string; starts_at: Date; status: string }>`
     SELECT id, starts_at, status FROM appointments ORDER BY id OFFSET ${pick} % greatest((SELECT count(*) FROM appointments), 1) LIMIT 1`.execute(
@@ -220,25 +223,35 @@ async function change(pick: number, what: number) {
         .execute(),
     );
   } else if (what === 1) {
-    await db()
-      .updateTable('payments')
-      .set({ status: 'refunded', refund_amount_minor: sql`amount_minor` })
-      .where('appointment_id', '=', a.id)
-      .where('status', '=', 'captured')
-      .execute();
+    // Paid, then refunded.
+    await sql`UPDATE payments SET
+        status = CASE status WHEN 'created' THEN 'captured' ELSE 'refunded' END,
+        refund_amount_minor = CASE status WHEN 'created' THEN 0 ELSE amount_minor END
+      WHERE appointment_id = ${a.id} AND status IN ('created', 'captured')`.execute(db());
   } else if (what === 2 && (a.status === 'confirmed' || a.status === 'pending_payment')) {
-    const moved = sql<Date>`starts_at + interval '2 days 45 minutes'`;
+    // A reschedule: by two days, or by a month (into another partition: a delete and an insert).
+    const by = sql.raw(pick % 2 === 0 ? `interval '2 days 45 minutes'` : `interval '31 days'`);
     await tolerant(() =>
       db()
         .updateTable('appointments')
         .set({
-          starts_at: moved,
-          ends_at: sql`ends_at + interval '2 days 45 minutes'`,
+          starts_at: sql`starts_at + ${by}`,
+          ends_at: sql`ends_at + ${by}`,
           updated_at: sql`updated_at`,
         })
         .where('id', '=', key.id)
         .where('starts_at', '=', key.starts_at)
         .execute(),
+    );
+  } else if (what === 4 || what === 5) {
+    // A slot's status moves on: held, booked, open again, blocked (only some change a figure).
+    const next = `CASE status WHEN 'open' THEN ${what === 4 ? `'held'` : `'blocked'`} WHEN 'held' THEN 'booked' ELSE 'open' END`;
+    // Slots no appointment names (a booked one stays booked while its appointment lives).
+    await sql`WITH free AS (SELECT id FROM slots s WHERE NOT EXISTS (SELECT FROM appointments a WHERE a.slot_id = s.id))
+      UPDATE slots SET status = ${sql.raw(next)},
+        held_until = CASE WHEN ${sql.raw(next)} = 'held' THEN starts_at END
+      WHERE id = (SELECT id FROM free ORDER BY id OFFSET ${pick} % greatest((SELECT count(*) FROM free), 1) LIMIT 1)`.execute(
+      db(),
     );
   } else if (what === 3) {
     await db()
