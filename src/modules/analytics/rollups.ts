@@ -21,6 +21,16 @@ const cols = MEASURES.join(', ');
 const plus = (table: string) => MEASURES.map((m) => `${m} = ${table}.${m} + EXCLUDED.${m}`).join(', ');
 const deltaSums = MEASURES.map((m) => `sum(${m})`).join(', ');
 
+/**
+ * The rows of `table` of each claimed (doctor, day): LATERAL, and kept apart (OFFSET 0), so each
+ * is one range of the (doctor_id, starts_at) index (one partition's, for appointments). Joined
+ * plainly, the planner read every slot of the doctor and filtered the day, or scanned all of
+ * appointments.
+ */
+const inDay = (table: string, alias: string) =>
+  `k CROSS JOIN LATERAL (SELECT * FROM ${table} WHERE doctor_id = k.doctor_id
+     AND starts_at >= k.day AND starts_at < k.day + ${DAY} OFFSET 0) ${alias}`;
+
 const refreshSql = (batch: number) => `
   WITH claimed AS (
     DELETE FROM analytics_dirty
@@ -28,10 +38,7 @@ const refreshSql = (batch: number) => `
     RETURNING doctor_id, day
   ),
   k AS (SELECT DISTINCT doctor_id, day FROM claimed WHERE doctor_id IS NOT NULL),
-  fresh AS (${freshSql(
-    `k JOIN appointments a ON a.doctor_id = k.doctor_id AND a.starts_at >= k.day AND a.starts_at < k.day + ${DAY}`,
-    `k JOIN slots s ON s.doctor_id = k.doctor_id AND s.starts_at >= k.day AND s.starts_at < k.day + ${DAY}`,
-  )}),
+  fresh AS (${freshSql(inDay('appointments', 'a'), inDay('slots', 's'))}),
   old AS (
     SELECT r.* FROM k JOIN analytics_doctor_qh r
       ON r.doctor_id = k.doctor_id AND r.bucket >= k.day AND r.bucket < k.day + ${DAY}
