@@ -3,7 +3,8 @@ import type { Db } from '../../platform/db/index.ts';
 import { freshSql, MEASURES, quarterHourOf } from './measures.ts';
 
 /**
- * Keeps the rollup tables (migration 0014; the triggers that list changes: 0015) equal to sums of the raw rows.
+ * Keeps the rollup tables (migration 0014; the triggers that list changes: 0015) equal to sums of
+ * the raw rows.
  *
  * Invariants:
  * - A doctor's quarter-hour rows of a UTC day are recomputed from the raw rows whenever that day
