@@ -49,8 +49,17 @@ async function ruleBreaks(db: Db) {
       WHERE a.status <> 'completed' OR a.patient_id <> r.patient_id OR a.doctor_id <> r.doctor_id) AS bad_reviews,
     (SELECT count(*)::int FROM doctors d WHERE rating_count <> (SELECT count(*) FROM reviews WHERE doctor_id = d.user_id)) AS bad_ratings,
     (SELECT count(*)::int FROM appointments a JOIN users u ON u.id = a.patient_id WHERE u.created_at > a.created_at) AS early,
+    (SELECT count(*)::int FROM appointments a JOIN users u ON u.id = a.doctor_id WHERE u.created_at > a.created_at)
+      + (SELECT count(*)::int FROM slots s JOIN users u ON u.id = s.doctor_id WHERE u.created_at > s.created_at) AS doctor_early,
+    (SELECT count(*)::int FROM appointments a JOIN appointments b ON a.patient_id = b.patient_id AND a.id < b.id
+      AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)) AS patient_twice,
     (SELECT count(*)::int FROM appointments a JOIN payments p ON p.appointment_id = a.id
-      WHERE (a.status IN ('completed', 'no_show')) <> (p.status = 'captured')) AS bad_payments,
+      WHERE CASE a.status
+        WHEN 'cancelled' THEN p.status NOT IN ('captured', 'refunded') OR (p.status = 'refunded') <> (p.refund_amount_minor > 0)
+        WHEN 'expired' THEN p.status NOT IN ('created', 'failed') OR (p.status = 'created') <> (p.provider_order_id IS NULL)
+        ELSE p.status <> 'captured' END) AS bad_payments,
+    (SELECT count(*)::int FROM appointments a WHERE a.status = 'completed' AND NOT EXISTS (SELECT FROM audit_logs l
+      WHERE l.entity_id = a.id::text AND l.action = 'appointment.started')) AS unstarted,
     (SELECT count(*)::int FROM appointments_default) + (SELECT count(*)::int FROM audit_logs_default) AS strays,
     (SELECT count(*)::int FROM analytics_dirty) AS dirty`.execute(db);
   return rows[0];
@@ -129,7 +138,10 @@ describe.each(['postgres', 'embedded'] as const)('seed-load with a past (%s)', (
       bad_reviews: 0,
       bad_ratings: 0,
       early: 0,
+      doctor_early: 0,
+      patient_twice: 0,
       bad_payments: 0,
+      unstarted: 0,
       strays: 0,
       dirty: 0,
     });

@@ -8,7 +8,7 @@ import { type Kysely, sql } from 'kysely';
  * - appointments: row triggers on insert, delete and on an update of what a rollup reads (status,
  *   start, doctor, currency, created_at). A move to another month's partition is a delete and an
  *   insert, so both days are marked. Row triggers on a partitioned table reach every partition,
- *   made now or later; the statement triggers' copies on partitions go.
+ *   made now or later; the statement triggers' copies on attached partitions go.
  * - slots: an update is marked only when it changes what a rollup reads: start, doctor, or a status
  *   to or from `booked` or `blocked` (a hold, open → held, changes no figure). Inserts and deletes
  *   stay statement triggers: slots come and go by the thousand (schedules, the horizon job).
@@ -43,8 +43,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     DO $do$
     DECLARE t record;
     BEGIN
+      -- On the table and its attached partitions; archived months (detached, never written) keep
+      -- theirs, as down() leaves them.
       FOR t IN SELECT tgname, tgrelid::regclass AS rel FROM pg_trigger
-               WHERE tgname IN (${STATEMENT_TRIGGERS}) AND NOT tgisinternal LOOP
+               WHERE tgname IN (${STATEMENT_TRIGGERS}) AND NOT tgisinternal
+                 AND (tgrelid = 'appointments'::regclass
+                      OR tgrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'appointments'::regclass)) LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
       END LOOP;
     END $do$;

@@ -5,7 +5,8 @@
  * Invariants:
  * - Rows say what the product would have written for the same events: a booked slot stays booked
  *   after a visit took place (completed, no-show) and is open again after a cancellation or an
- *   expired hold; captured payments for every paid visit, refunded on cancellation; one review per
+ *   expired hold; captured payments for every paid visit, refunded on cancellation when the
+ *   product's rule refunds anything (a late one may keep it all); one review per
  *   reviewed visit, counted into its doctor's rating (RATING_SQL).
  * - The audit rows are sealed: they continue the hash chain from its head (`chain`), in the order
  *   the events happened (buckets per UTC day, emitted once no later day can add to them).
@@ -122,13 +123,7 @@ export function* appointmentRows(days: Days, ids: HistoryIds, fees: readonly num
 }
 
 const paymentStatus = (v: Visit) =>
-  v.outcome === 'cancelled'
-    ? 'refunded'
-    : v.paidAt !== null
-      ? 'captured'
-      : v.paymentFailed
-        ? 'failed'
-        : 'created';
+  v.refundMinor > 0 ? 'refunded' : v.paidAt !== null ? 'captured' : v.paymentFailed ? 'failed' : 'created';
 const compact = (uuid: string) => uuid.replaceAll('-', '');
 
 export function* paymentRows(days: Days, ids: HistoryIds, fees: readonly number[]): Generator<Value[]> {
@@ -143,11 +138,11 @@ export function* paymentRows(days: Days, ids: HistoryIds, fees: readonly number[
       'INR',
       'sandbox',
       paymentStatus(v),
-      `order_${key}`,
+      paymentStatus(v) === 'created' ? null : `order_${key}`, // no gateway order yet
       paid ? `pay_${key}` : null,
       String(v.refundMinor),
       iso(v.bookedAt),
-      iso(v.outcome === 'cancelled' ? v.endedAt : (v.paidAt ?? v.endedAt)),
+      iso(v.refundMinor > 0 ? v.endedAt : (v.paidAt ?? v.endedAt)),
       ids.patients[v.patient]!,
     ];
   }
@@ -211,7 +206,10 @@ function eventsOf(v: Visit, ids: HistoryIds): AuditEvent[] {
   if (v.paidAt !== null) events.push(on(v.paidAt, 'appointment.confirmed', null, null));
   if (v.outcome === 'expired') events.push(on(v.endedAt, 'appointment.expired', null, null));
   if (v.outcome === 'no_show') events.push(on(v.endedAt, 'appointment.no_show', doctor, 'doctor'));
-  if (v.outcome === 'completed') events.push(on(v.endedAt, 'appointment.completed', doctor, 'doctor'));
+  if (v.outcome === 'completed') {
+    events.push(on(v.slot.startsAt, 'appointment.started', doctor, 'doctor'));
+    events.push(on(v.endedAt, 'appointment.completed', doctor, 'doctor'));
+  }
   if (v.outcome === 'cancelled') {
     events.push(
       on(v.endedAt, 'appointment.cancelled', patient, 'patient', {

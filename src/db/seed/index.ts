@@ -92,7 +92,7 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
   const schedule = seedSchedule(options.days);
   const planned = plannedSlots(schedule, nowDate);
   const fees: number[] = [];
-  const storyInput = { ...options, now: nowDate.getTime(), fees };
+  const storyInput = { ...options, now: nowDate.getTime(), fees, policy: platform.config.changePolicy };
   let history: ReturnType<typeof planHistory> | null = null;
   try {
     if (options.appointments > 0) history = planHistory(storyInput);
@@ -118,11 +118,13 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
     const rebuild = history ? await prepareForPast(sink, history.from - MAX_LEAD, nowDate) : [];
     const doctorIds: string[] = [];
     const names = new Map<string, string>();
+    // Doctors joined and were verified before their past's slots were made (30 days before it).
+    const since = history ? new Date(history.from - DOCTORS_BEFORE_MS).toISOString() : now;
     const doctorUsers = await step(
       'doctor users',
       USERS,
       (function* () {
-        for (const row of userRows(random, 'doctor', options.doctors, doctorIds, passwordHash, () => now)) {
+        for (const row of userRows(random, 'doctor', options.doctors, doctorIds, passwordHash, () => since)) {
           names.set(row[0]!, row[4]!);
           yield row;
         }
@@ -133,7 +135,7 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
       'doctor profiles',
       DOCTORS,
       (function* () {
-        for (const row of doctorRows(random, doctors, names, now)) {
+        for (const row of doctorRows(random, doctors, names, since)) {
           fees.push(Number(row[5]));
           yield row;
         }
@@ -142,12 +144,12 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
     const schedules = await step('schedules', SCHEDULES, scheduleRows(doctors, schedule, now));
     const slots = await step('slots', SLOTS, slotRows(doctors, planned, now));
     const patientIds: string[] = [];
-    const since = history?.patientSince;
+    const signedUp = history?.patientSince;
     const patients = await step(
       'patients',
       USERS,
       userRows(random, 'patient', options.patients, patientIds, passwordHash, (i) =>
-        since ? new Date(since(i)).toISOString() : now,
+        signedUp ? new Date(signedUp(i)).toISOString() : now,
       ),
     );
     let appointments = 0;
@@ -163,8 +165,7 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
       await step('refunds', past.REFUNDS, past.refundRows(told(), ids));
       await step('reviews', past.REVIEWS, past.reviewRows(told(), ids));
       await sink.query(past.RATING_SQL);
-      // The chain goes on from its head; the sealer waits for this transaction meanwhile.
-      await sink.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK_KEY})`);
+      // The chain goes on from its head (the sealer waits: prepareForPast took its lock).
       const [head] = await sink.query<{ seq: string; hash: string }>(
         'SELECT seq::text, hash FROM audit_logs WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1',
       );
@@ -203,6 +204,8 @@ async function prepareForPast(sink: Sink, from: number, now: Date): Promise<stri
   if (role?.superuser !== 'on') {
     throw new SeedRefused('--appointments loads with row triggers off, which needs a superuser connection');
   }
+  // The sealer's lock before any table's: a sealer takes it first too, so neither waits on the other.
+  await sink.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK_KEY})`);
   await sink.query('SET LOCAL session_replication_role = replica');
   const first = new Date(from);
   for (
@@ -226,4 +229,5 @@ async function prepareForPast(sink: Sink, from: number, now: Date): Promise<stri
   return indexes.map(({ def }) => def.replace(' ON ONLY ', ' ON '));
 }
 
+const DOCTORS_BEFORE_MS = 60 * 86_400_000;
 const LOADED = ['slots', 'appointments', 'payments', 'refunds', 'reviews', 'audit_logs'];

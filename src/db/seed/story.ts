@@ -8,9 +8,14 @@
  *   booked with probability still-to-book / slots-left), at most one per slot.
  * - Everything happened by `now`: a past slot has ended; a review after `now` is not written.
  * - Times follow the product's order: a patient's account exists before they book; booking, then
- *   payment (2 minutes later), then cancellation (before the start), completion (at the end) or a
- *   no-show (15 minutes in); an unpaid hold expires 10 minutes after booking.
+ *   payment (2 minutes later), then cancellation (before the start), the start and completion (at
+ *   the end) or a no-show (15 minutes in); an unpaid hold expires 10 minutes after booking.
+ * - No patient has two visits at once (the product's patient_commitments rule): a patient drawn who
+ *   is busy at that time gives way to the next one.
+ * - A patient's cancellation is refunded by the product's rule (refundOnCancel, with the policy
+ *   of the configuration): in full a day ahead; later, by LATE_CANCELLATION_REFUND_PERCENT.
  */
+import { type ChangePolicy, refundOnCancel } from '../../modules/appointments/policy.ts';
 import { generateSlots } from '../../modules/availability/plan.ts';
 import { Random, seededUuid } from './random.ts';
 import { seedSchedule } from './rows.ts';
@@ -82,7 +87,11 @@ export interface StoryInput {
   appointments: number;
   /** Omitted: as many days as make the past about DEFAULT_UTILIZATION full. */
   historyDays?: number;
+  policy: ChangePolicy;
 }
+
+/** The longest past a story tells. */
+export const MAX_HISTORY_DAYS = 3_650;
 
 /** Past slot times of the seed schedule from `from` to `now` (ended), grouped by UTC day. */
 function pastSlotDays(now: number, days: number): Array<Array<[number, number]>> {
@@ -96,10 +105,15 @@ function pastSlotDays(now: number, days: number): Array<Array<[number, number]>>
 
 /** How many days of past the story covers, and its shape; throws when N doesn't fit. */
 export function planHistory(input: StoryInput): History & { slotDays: Array<Array<[number, number]>> } {
+  if (input.doctors < 1 || input.patients < input.doctors) {
+    throw new RangeError('appointments need doctors, and at least as many patients as doctors');
+  }
   const perDay = (days: number) => pastSlotDays(input.now, days).flat().length / Math.max(1, days);
-  const days =
+  const days = Math.min(
+    MAX_HISTORY_DAYS,
     input.historyDays ??
-    Math.max(1, Math.ceil(input.appointments / (DEFAULT_UTILIZATION * input.doctors * perDay(28))));
+      Math.max(1, Math.ceil(input.appointments / (DEFAULT_UTILIZATION * input.doctors * perDay(28)))),
+  );
   const slotDays = pastSlotDays(input.now, days);
   const slots = slotDays.flat().length * input.doctors;
   if (input.appointments > slots) {
@@ -108,7 +122,6 @@ export function planHistory(input: StoryInput): History & { slotDays: Array<Arra
         `have in ${days} days (${slots.toLocaleString('en')}): raise --doctors or --history-days`,
     );
   }
-  if (input.appointments > 0 && input.patients === 0) throw new RangeError('appointments need --patients');
   const from = Math.floor(input.now / DAY) * DAY - days * DAY;
   const signups = from - SIGNUPS_BEFORE;
   const step = (input.now - signups) / Math.max(1, input.patients);
@@ -131,17 +144,20 @@ export function* story(input: StoryInput, history: ReturnType<typeof planHistory
   let toBook = input.appointments;
   let left = history.slots;
   const signups = history.patientSince(0);
-  const step = input.patients > 0 ? (input.now - signups) / input.patients : 1;
+  const step = (input.now - signups) / input.patients;
+  const signedUp = (t: number) => Math.max(1, Math.min(input.patients, Math.floor((t - signups) / step)));
   for (const times of history.slotDays) {
     const day: PastSlot[] = [];
+    // Who is seen at each time of the day (every doctor has the same slot times).
+    const busy = new Map<number, Set<number>>(times.map(([startsAt]) => [startsAt, new Set<number>()]));
     for (let doctor = 0; doctor < input.doctors; doctor++) {
       for (const [startsAt, endsAt] of times) {
         const slot: PastSlot = { n: history.slots - left, doctor, startsAt, endsAt, visit: null };
         if (random.next() * left < toBook) {
           toBook--;
-          slot.visit = visitOf(random, slot, input, (t) =>
-            Math.min(input.patients, Math.floor((t - signups) / step)),
-          );
+          const visit = visitOf(random, slot, input, signedUp);
+          visit.patient = freePatient(busy.get(startsAt)!, visit.patient, signedUp(visit.bookedAt));
+          slot.visit = visit;
         }
         left--;
         day.push(slot);
@@ -149,6 +165,18 @@ export function* story(input: StoryInput, history: ReturnType<typeof planHistory
     }
     yield day;
   }
+}
+
+/** `patient`, or the next one signed up by then who is not seen at that time; marked busy. */
+function freePatient(busy: Set<number>, patient: number, signedUp: number): number {
+  for (let tries = 0; tries < signedUp; tries++) {
+    const p = (patient + tries) % signedUp;
+    if (!busy.has(p)) {
+      busy.add(p);
+      return p;
+    }
+  }
+  throw new RangeError('too few patients for the doctors: raise --patients');
 }
 
 function visitOf(
@@ -161,7 +189,7 @@ function visitOf(
   // Most bookings are a day or two ahead; some a week, some an hour.
   const lead = HOUR + Math.floor(random.next() ** 2 * (MAX_LEAD - HOUR));
   const bookedAt = slot.startsAt - lead;
-  const patient = Math.floor(random.next() * Math.max(1, signedUpBy(bookedAt)));
+  const patient = Math.floor(random.next() * signedUpBy(bookedAt));
   const roll = random.next();
   const outcome: Outcome =
     roll < 0.76 ? 'completed' : roll < 0.85 ? 'cancelled' : roll < 0.9 ? 'no_show' : 'expired';
@@ -172,7 +200,9 @@ function visitOf(
   if (outcome === 'no_show') endedAt = slot.startsAt + 15 * MINUTE;
   if (outcome === 'cancelled') {
     endedAt = paidAt! + Math.floor(random.next() * Math.max(MINUTE, slot.startsAt - HOUR - paidAt!));
-    refundMinor = slot.startsAt - endedAt >= DAY ? fee : Math.round(fee / 2);
+    const starts = new Date(slot.startsAt);
+    const at = { starts_at: starts, booked_starts_at: starts };
+    refundMinor = refundOnCancel('patient', at, new Date(endedAt), fee, input.policy);
   }
   const paymentFailed = outcome === 'expired' && random.next() < 0.4;
   let review: Visit['review'] = null;
