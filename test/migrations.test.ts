@@ -179,3 +179,38 @@ describe('0011_partitions over rows written before it', () => {
     }
   });
 });
+
+describe('0015_analytics_row_marks down and up', () => {
+  const triggers = async () =>
+    (
+      await sql<{ t: string }>`
+        SELECT tgrelid::regclass::text || ' ' || tgname AS t FROM pg_trigger
+        WHERE NOT tgisinternal AND tgname LIKE '%analytics%' ORDER BY 1`.execute(t.platform.db)
+    ).rows.map((r) => r.t);
+
+  it('row marks on the table and its months; archived months keep their copies; down restores 0014 exactly', async () => {
+    const db = t.platform.db;
+    expect((await migrator().migrateTo('0014_analytics')).error).toBeUndefined();
+    await sql`SELECT partition_add_month('appointments', '2020-01-01')`.execute(db);
+    await sql`ALTER TABLE appointments DETACH PARTITION appointments_y2020m01`.execute(db);
+    await sql`ALTER TABLE appointments_y2020m01 SET SCHEMA archive`.execute(db);
+    const before = await triggers();
+    expect(before).toContain('archive.appointments_y2020m01 appointments_analytics_update');
+
+    await migrateToLatest(db);
+    const after = await triggers();
+    // Archived: left as they were. Attached months: the row triggers, no statement copies.
+    expect(after.filter((x) => x.startsWith('archive.'))).toEqual(
+      before.filter((x) => x.startsWith('archive.')),
+    );
+    const months = after.filter((x) => /^appointments_y\d{4}m\d{2} /.test(x));
+    expect(months.length).toBeGreaterThan(0);
+    expect(months.every((x) => / appointments_analytics_row(_update)?$/.test(x))).toBe(true);
+
+    expect((await migrator().migrateTo('0014_analytics')).error).toBeUndefined();
+    expect(await triggers()).toEqual(before);
+    await migrateToLatest(db);
+    expect(await triggers()).toEqual(after);
+    await sql`DROP TABLE archive.appointments_y2020m01`.execute(db);
+  });
+});
