@@ -97,11 +97,6 @@ let server: ReturnType<typeof startChild> | undefined;
 try {
   await runToEnd(NODE, ['src/cli.ts', 'migrate'], env);
   let t0 = performance.now();
-  const seeded = async () => {
-    if (values.reuse) return `(reused database ${dbName})`;
-    const seedOut = await runToEnd(NODE, ['src/cli.ts', 'seed-load', ...seedArgs], env, { showStdout: true });
-    return seedOut.trim().split('\n')[0];
-  };
   const seedArgs = [
     '--doctors',
     values.doctors,
@@ -112,7 +107,11 @@ try {
     '--appointments',
     values.appointments,
   ];
-  const seedLine = await seeded();
+  const seedLine = values.reuse
+    ? `(reused database ${dbName})`
+    : (await runToEnd(NODE, ['src/cli.ts', 'seed-load', ...seedArgs], env, { showStdout: true }))
+        .trim()
+        .split('\n')[0];
   const seedSeconds = seconds(t0);
   const count = async (table: string) =>
     Number(

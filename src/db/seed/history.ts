@@ -131,14 +131,15 @@ export function* paymentRows(days: Days, ids: HistoryIds, fees: readonly number[
     const id = ids.of.payment(v);
     const key = compact(id);
     const paid = v.paidAt !== null;
+    const status = paymentStatus(v);
     yield [
       id,
       ids.of.appointment(v),
       String(fees[v.slot.doctor]),
       'INR',
       'sandbox',
-      paymentStatus(v),
-      paymentStatus(v) === 'created' ? null : `order_${key}`, // no gateway order yet
+      status,
+      status === 'created' ? null : `order_${key}`, // no gateway order yet
       paid ? `pay_${key}` : null,
       String(v.refundMinor),
       iso(v.bookedAt),
@@ -230,8 +231,7 @@ function eventsOf(v: Visit, ids: HistoryIds): AuditEvent[] {
 
 /**
  * The audit trail of every visit, sealed, continuing the chain from `chain` (its head, or the
- * genesis). `random` gives the rows' ids. `chain` is updated as rows are made: at the end it is
- * the new head.
+ * genesis). `chain` is updated as rows are made: at the end it is the new head.
  */
 export function* auditRows(
   days: Days,

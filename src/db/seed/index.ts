@@ -52,7 +52,7 @@ import {
   userRows,
   type Value,
 } from './rows.ts';
-import { MAX_LEAD, planHistory, story, thingIds } from './story.ts';
+import { MAX_LEAD, planHistory, SLOTS_MADE_BEFORE, story, thingIds } from './story.ts';
 
 export interface SeedLoadOptions {
   doctors: number;
@@ -104,7 +104,8 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
     options.doctors * 3 +
     options.patients +
     options.doctors * planned.length +
-    (history ? history.slots + h * 5.2 : 0);
+    // A past: its slots, and per appointment its id, row, payment and ≈3.9 audit rows (and some reviews).
+    (history ? history.slots + h * 7 : 0);
   const progress = new ProgressBar(Math.round(total));
 
   async function fill(sink: Sink) {
@@ -118,8 +119,8 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
     const rebuild = history ? await prepareForPast(sink, history.from - MAX_LEAD, nowDate) : [];
     const doctorIds: string[] = [];
     const names = new Map<string, string>();
-    // Doctors joined and were verified before their past's slots were made (30 days before it).
-    const since = history ? new Date(history.from - DOCTORS_BEFORE_MS).toISOString() : now;
+    // Doctors joined and were verified before their past's slots were made.
+    const since = history ? new Date(history.from - 2 * SLOTS_MADE_BEFORE).toISOString() : now;
     const doctorUsers = await step(
       'doctor users',
       USERS,
@@ -157,7 +158,7 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
     if (history) {
       const ids = { doctors: doctorIds, patients: patientIds, of: thingIds(options.seed) };
       const told = () => story(storyInput, history);
-      const slotsMade = new Date(history.from - 30 * 86_400_000).toISOString();
+      const slotsMade = new Date(history.from - SLOTS_MADE_BEFORE).toISOString();
       await step('past slots', past.PAST_SLOTS, past.pastSlotRows(told(), ids, slotsMade));
       await step('appointment ids', past.APPOINTMENT_IDS, past.appointmentIdRows(told(), ids));
       appointments = await step('appointments', past.APPOINTMENTS, past.appointmentRows(told(), ids, fees));
@@ -229,5 +230,4 @@ async function prepareForPast(sink: Sink, from: number, now: Date): Promise<stri
   return indexes.map(({ def }) => def.replace(' ON ONLY ', ' ON '));
 }
 
-const DOCTORS_BEFORE_MS = 60 * 86_400_000;
 const LOADED = ['slots', 'appointments', 'payments', 'refunds', 'reviews', 'audit_logs'];

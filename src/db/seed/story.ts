@@ -25,6 +25,8 @@ const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 /** The longest time between booking and the consultation. */
 export const MAX_LEAD = 7 * DAY;
+/** The horizon job made the past's slots this long before the first of them. */
+export const SLOTS_MADE_BEFORE = 30 * DAY;
 /** Patients' sign-ups start this long before the first past slot. */
 const SIGNUPS_BEFORE = 30 * DAY;
 /** How full the past is when --history-days is not given. */
@@ -76,6 +78,8 @@ export interface History {
   appointments: number;
   /** When patient i signed up (patients sign up evenly from SIGNUPS_BEFORE the first slot to now). */
   patientSince(i: number): number;
+  /** How many patients had signed up by `t` (at least 1). */
+  signedUpBy(t: number): number;
 }
 
 export interface StoryInput {
@@ -124,7 +128,7 @@ export function planHistory(input: StoryInput): History & { slotDays: Array<Arra
   }
   const from = Math.floor(input.now / DAY) * DAY - days * DAY;
   const signups = from - SIGNUPS_BEFORE;
-  const step = (input.now - signups) / Math.max(1, input.patients);
+  const step = (input.now - signups) / input.patients;
   return {
     from,
     days,
@@ -132,6 +136,7 @@ export function planHistory(input: StoryInput): History & { slotDays: Array<Arra
     appointments: input.appointments,
     slotDays,
     patientSince: (i) => Math.floor(signups + i * step),
+    signedUpBy: (t) => Math.max(1, Math.min(input.patients, Math.floor((t - signups) / step))),
   };
 }
 
@@ -143,9 +148,6 @@ export function* story(input: StoryInput, history: ReturnType<typeof planHistory
   const random = new Random(input.seed + 1);
   let toBook = input.appointments;
   let left = history.slots;
-  const signups = history.patientSince(0);
-  const step = (input.now - signups) / input.patients;
-  const signedUp = (t: number) => Math.max(1, Math.min(input.patients, Math.floor((t - signups) / step)));
   for (const times of history.slotDays) {
     const day: PastSlot[] = [];
     // Who is seen at each time of the day (every doctor has the same slot times).
@@ -155,8 +157,8 @@ export function* story(input: StoryInput, history: ReturnType<typeof planHistory
         const slot: PastSlot = { n: history.slots - left, doctor, startsAt, endsAt, visit: null };
         if (random.next() * left < toBook) {
           toBook--;
-          const visit = visitOf(random, slot, input, signedUp);
-          visit.patient = freePatient(busy.get(startsAt)!, visit.patient, signedUp(visit.bookedAt));
+          const visit = visitOf(random, slot, input, history.signedUpBy);
+          visit.patient = freePatient(busy.get(startsAt)!, visit.patient, history.signedUpBy(visit.bookedAt));
           slot.visit = visit;
         }
         left--;

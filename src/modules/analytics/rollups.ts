@@ -113,8 +113,9 @@ export async function refreshRollups(db: Db, batch = REFRESH_BATCH): Promise<num
 /**
  * Recomputes every rollup from the raw rows (after a bulk load, or to repair): the same sums the
  * refresher keeps, computed at once, written in bucket order so that a range's rows sit together
- * (a day of every doctor's quarter-hours: a few hundred pages rather than one page per row). Writers go on meanwhile; what they commit after the dirty
- * list is emptied is listed again and refreshed later. Readers of analytics wait for it.
+ * (a day of every doctor's quarter-hours: a few hundred pages rather than one page per row).
+ * Writers go on meanwhile; what they commit after the dirty list is emptied is listed again and
+ * refreshed later. Readers of analytics wait for it.
  */
 export async function rebuildRollups(db: Db): Promise<void> {
   await db.transaction().execute(async (tx) => {
