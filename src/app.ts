@@ -14,6 +14,7 @@ import {
 } from './http/index.ts';
 import { registerApiDocs } from './http/openapi/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
+import { registerWebApp } from './http/web-app.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { appointmentRoutes } from './modules/appointments/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
@@ -221,6 +222,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     },
     { prefix: '/api/v1' },
   );
+  await registerWebApp(base, { dir: config.webDir, logger: platform.logger });
 
   return {
     app: base,

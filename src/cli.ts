@@ -4,6 +4,7 @@ import { backupCommand, isBackupCommand } from './db/backup/commands.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
 import { seedLoadCommand } from './db/seed/command.ts';
+import { writeOpenApiDocument } from './http/openapi/export.ts';
 import { passwordSchema } from './modules/auth/schemas.ts';
 import { DataDirInUse } from './platform/db/dir-lock.ts';
 import { describePartitions, MONTHS_AHEAD } from './platform/db/partitions.ts';
@@ -21,7 +22,8 @@ const USAGE = `Usage: npm run cli -- <command>
   restore FILE --into TARGET [--force]      restore a backup; refuses a non-empty target unless --force (--help)
   backup-verify [FILE] [--out DIR]          the restore drill: restore, compare with the source (--help)
   partitions                                make monthly partitions ahead, detach those past retention (--help)
-  analytics-rebuild                         recompute every analytics rollup from the raw rows (after a bulk load)`;
+  analytics-rebuild                         recompute every analytics rollup from the raw rows (after a bulk load)
+  openapi [--out FILE]                      write the OpenAPI document the server serves (docs/openapi.json; the web app's types)`;
 
 const PARTITIONS_USAGE = `Usage: npm run cli -- partitions
   What the daily maintenance job does, now: for appointments and audit_logs, make the monthly
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       (platform, db) => auditServiceOf(platform, db),
     );
   }
+  if (command === 'openapi') return writeOpenApiDocument(rest);
   if (command === 'partitions' && rest.length > 0) {
     console.log(PARTITIONS_USAGE);
     return rest.includes('--help') ? 0 : 1;

@@ -84,6 +84,7 @@ export const envSchema = z.object({
   DATABASE_REPLICA_URL: url(['postgres:', 'postgresql:']).optional(),
   REPLICA_PIN_SECONDS: int(1, 300).default(5),
   DATA_DIR: z.string().min(1).default('./.data'),
+  WEB_DIR: z.string().optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().default('amrutam:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

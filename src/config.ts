@@ -15,6 +15,8 @@ export interface Config {
    */
   replica: { url: string; pinSeconds: number } | undefined;
   dataDir: string;
+  /** The built web app served at `/` (null: the API only). */
+  webDir: string | null;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   /** A Redis command that takes longer fails, and the caller degrades (to the database, or no cache). */
@@ -162,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { url: e.DATABASE_REPLICA_URL, pinSeconds: e.REPLICA_PIN_SECONDS }
       : undefined,
     dataDir: path.resolve(e.DATA_DIR),
+    webDir:
+      e.WEB_DIR === '' ? null : path.resolve(e.WEB_DIR ?? path.join(import.meta.dirname, '../web/dist')),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,

@@ -161,10 +161,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, appError);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      new AppError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, noRoute(request)));
+}
+
+/** The answer for a path nothing serves (also the web app's fallback for API-looking paths). */
+export function noRoute(request: FastifyRequest): AppError {
+  return new AppError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
 }

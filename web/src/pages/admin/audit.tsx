@@ -1,0 +1,5 @@
+import { PageTitle } from '../../ui/kit';
+
+export default function AuditPage() {
+  return <PageTitle>Audit</PageTitle>;
+}

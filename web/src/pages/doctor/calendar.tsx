@@ -1,0 +1,5 @@
+import { PageTitle } from '../../ui/kit';
+
+export default function CalendarPage() {
+  return <PageTitle>Calendar</PageTitle>;
+}

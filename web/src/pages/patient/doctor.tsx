@@ -1,0 +1,5 @@
+import { PageTitle } from '../../ui/kit';
+
+export default function DoctorPage() {
+  return <PageTitle>Doctor</PageTitle>;
+}

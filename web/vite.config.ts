@@ -1,0 +1,19 @@
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// The API (npm start, port 3000) serves the built app; `npm run dev` runs this dev server with
+// hot reload in front of it, passing the API's paths (and the availability WebSocket) through.
+const api = process.env.API_ORIGIN ?? 'http://localhost:3000';
+
+export default defineConfig({
+  plugins: [react(), tailwindcss()],
+  build: { outDir: 'dist', manifest: true, sourcemap: false, chunkSizeWarningLimit: 300 },
+  server: {
+    port: 5173,
+    proxy: {
+      '/api': { target: api, ws: true, changeOrigin: true },
+      '/api-docs': api,
+    },
+  },
+});
