@@ -6,6 +6,7 @@ const schedulingTests = ['src/modules/availability/**/*.test.ts', 'test/availabi
 export default defineConfig({
   test: {
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file has its own database and Redis prefix, so files can run side by side.
