@@ -7,6 +7,7 @@ import { type ComponentType, lazy, type ReactNode, Suspense } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { logout } from './api/auth';
 import { type Role, useSession } from './api/session';
+import { HOME } from './home';
 import { LOCALES, type Locale, type MessageKey, useI18n } from './i18n';
 import SearchPage from './pages/patient/search';
 import { RequireRole } from './ui/guard';
@@ -51,9 +52,6 @@ const NAV: Record<Role | 'anonymous', [string, MessageKey][]> = {
     ['/account', 'nav.account'],
   ],
 };
-
-/** Where each role starts after signing in. */
-export const HOME: Record<Role, string> = { patient: '/', doctor: '/doctor', admin: '/admin' };
 
 function Header() {
   const { t, locale, setLocale } = useI18n();
