@@ -4,15 +4,19 @@
  * `npm start` runs it with --if-stale, so a fresh clone's `npm ci && npm start` serves the app
  * without a separate step; the test suite's global setup runs it too. The stamp is a hash of the
  * sources' contents, not of mtimes, so a fresh clone of a built tree doesn't rebuild needlessly.
+ * A rebuild never deletes earlier assets: a server still running serves the index.html it read at
+ * start, and the chunks that page loads later must still be there. One build at a time (a lock
+ * directory), since test files and a developer's `npm start` may ask at once.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 export const WEB_ROOT = import.meta.dirname;
 export const WEB_DIST = path.join(WEB_ROOT, 'dist');
 const STAMP = path.join(WEB_DIST, '.source-hash');
+const LOCK = path.join(WEB_ROOT, '.build-lock');
 const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json', 'tsconfig.json'];
 const COMPRESSIBLE = /\.(js|css|html|svg|json)$/;
 
@@ -45,6 +49,7 @@ function compressAssets(dir: string) {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !COMPRESSIBLE.test(entry.name)) continue;
     const file = path.join(entry.parentPath, entry.name);
+    if (existsSync(`${file}.br`) && entry.parentPath.endsWith('assets')) continue; // hashed: unchanged
     const body = readFileSync(file);
     writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }));
     writeFileSync(
@@ -54,14 +59,40 @@ function compressAssets(dir: string) {
   }
 }
 
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${LOCK} held for 2 minutes; remove it if no build runs`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 export async function buildWeb(options: { ifStale?: boolean } = {}): Promise<'built' | 'fresh'> {
   if (options.ifStale && !isStale()) return 'fresh';
-  const hash = sourceHash();
-  const { build } = await import('vite');
-  await build({ root: WEB_ROOT, logLevel: 'warn', configFile: path.join(WEB_ROOT, 'vite.config.ts') });
-  compressAssets(WEB_DIST);
-  writeFileSync(STAMP, hash);
-  return 'built';
+  return withBuildLock(async () => {
+    if (options.ifStale && !isStale()) return 'fresh'; // built by whoever held the lock
+    const hash = sourceHash();
+    const { build } = await import('vite');
+    await build({
+      root: WEB_ROOT,
+      logLevel: 'warn',
+      configFile: path.join(WEB_ROOT, 'vite.config.ts'),
+      build: { emptyOutDir: false },
+    });
+    compressAssets(WEB_DIST);
+    writeFileSync(STAMP, hash);
+    return 'built';
+  });
 }
 
 if (import.meta.main) {
