@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +29,11 @@ beforeAll(async () => {
   }
 });
 afterAll(() => t.close());
+
+it('is the committed docs/openapi.json, which the web app and clients are typed from (regenerate: npm run cli -- openapi --out docs/openapi.json)', async () => {
+  const committed = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../docs/openapi.json'), 'utf8'));
+  expect(doc).toEqual(committed);
+});
 
 const operations = () =>
   Object.entries<Json>(doc.paths).flatMap(([path, ops]) =>
