@@ -33,7 +33,9 @@ describe('the web build', () => {
 
   it(`loads at most ${FIRST_PAGE_BUDGET_BYTES / 1024} KB of gzipped JavaScript on the first page`, () => {
     const files = firstPageFiles(manifest);
-    const gzipped = files.map((file) => gzipSync(readFileSync(path.join(WEB_DIST, file)), { level: 9 }).length);
+    const gzipped = files.map(
+      (file) => gzipSync(readFileSync(path.join(WEB_DIST, file)), { level: 9 }).length,
+    );
     const total = gzipped.reduce((a, b) => a + b, 0);
     console.log(`first page: ${files.length} file(s), ${(total / 1024).toFixed(1)} KB gzip`);
     expect(total).toBeLessThanOrEqual(FIRST_PAGE_BUDGET_BYTES);

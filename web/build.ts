@@ -83,11 +83,18 @@ export async function buildWeb(options: { ifStale?: boolean } = {}): Promise<'bu
     if (options.ifStale && !isStale()) return 'fresh'; // built by whoever held the lock
     const hash = sourceHash();
     const { build } = await import('vite');
+    // Vite takes React's build from NODE_ENV when it is set: the test runner's 'test' would ship
+    // React's development build (twice the size). A build is always production.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
     await build({
       root: WEB_ROOT,
       logLevel: 'warn',
       configFile: path.join(WEB_ROOT, 'vite.config.ts'),
       build: { emptyOutDir: false },
+    }).finally(() => {
+      if (nodeEnv === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = nodeEnv;
     });
     compressAssets(WEB_DIST);
     writeFileSync(STAMP, hash);

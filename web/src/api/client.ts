@@ -66,7 +66,8 @@ export async function call<T>(
 /** Fetches a binary answer (the prescription PDF) with the session and saves it as a file. */
 export async function download(path: string, filename: string): Promise<void> {
   const response = await authorizedFetch(new Request(`${API_BASE}${path}`));
-  if (!response.ok) {
+  // 202 is "still rendering" (a JSON status), not the file.
+  if (!response.ok || response.status === 202) {
     const problem = response.headers.get('content-type')?.includes('json') ? await response.json() : null;
     throw new ApiError(response.status, problem);
   }
