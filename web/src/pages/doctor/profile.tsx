@@ -4,10 +4,12 @@
  * or rejected with the reviewer's reason). A new doctor (404) starts from an empty form. The API
  * validates; its 400 fields are shown as they come.
  */
+
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useI18n } from '../../i18n';
+import { allZones } from '../../i18n/zones';
 import { ErrorNotice, QueryView } from '../../ui/errors';
 import { Button, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
 import {
@@ -24,20 +26,6 @@ import {
   useOwnProfile,
 } from './data';
 import { CheckboxGroup, Section } from './fields';
-
-/**
- * The zones the browser knows. ICU still lists some under old names (Chromium says Asia/Calcutta):
- * those are shown under today's IANA name, which is what the API stores.
- */
-const CURRENT_NAMES: Record<string, string> = {
-  'Asia/Calcutta': 'Asia/Kolkata',
-  'Asia/Katmandu': 'Asia/Kathmandu',
-  'Asia/Rangoon': 'Asia/Yangon',
-  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
-  'Europe/Kiev': 'Europe/Kyiv',
-};
-const zonesWith = (current: string) =>
-  [...new Set([...Intl.supportedValuesOf('timeZone').map((z) => CURRENT_NAMES[z] ?? z), current])].sort();
 
 export default function ProfilePage() {
   const { t } = useI18n();
@@ -89,7 +77,7 @@ function ProfileForm({ profile }: { profile: OwnProfile | null }) {
   const [modes, setModes] = useState((profile?.modes ?? ['video']) as Mode[]);
   const [feeRupees, setFeeRupees] = useState(profile ? String(profile.feeMinor / 100) : '');
   const [timezone, setTimezone] = useState(profile?.timezone ?? 'Asia/Kolkata');
-  const zones = useMemo(() => zonesWith(timezone), [timezone]);
+  const zones = useMemo(() => allZones(timezone), [timezone]);
   const [experience, setExperience] = useState(String(profile?.experienceYears ?? 0));
   const [bio, setBio] = useState(profile?.bio ?? '');
 

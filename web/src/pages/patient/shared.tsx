@@ -3,28 +3,16 @@
  * words for the API's codes (specializations, modes, appointment states), and the idempotency
  * key of one attempt. Light on purpose: the search page (the first page) imports it.
  */
+
 import { useRef } from 'react';
 import type { Schemas } from '../../api/client';
 import { type MessageKey, type Translate, useFormat } from '../../i18n';
 import { catalogues } from '../../i18n/catalogue';
+import { browserZone } from '../../i18n/zones';
 import { Badge } from '../../ui/kit';
 
-/** Old names some browsers' ICU still reports, by the names the API (IANA today) uses. */
-const RENAMED_ZONES: Record<string, string> = {
-  'Asia/Calcutta': 'Asia/Kolkata',
-  'Asia/Katmandu': 'Asia/Kathmandu',
-  'Asia/Dacca': 'Asia/Dhaka',
-  'Asia/Thimbu': 'Asia/Thimphu',
-  'Asia/Rangoon': 'Asia/Yangon',
-  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
-  'Europe/Kiev': 'Europe/Kyiv',
-};
-
-/** The zone the browser runs in: where the patient is (Chromium says Asia/Calcutta for Asia/Kolkata). */
-export const patientZone = (): string => {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return RENAMED_ZONES[zone] ?? zone;
-};
+/** The zone the browser runs in: where the patient is. */
+export const patientZone = browserZone;
 
 export const SPECIALIZATIONS = [
   'kayachikitsa',
