@@ -148,6 +148,7 @@ export function createServices(platform: Platform) {
     settings: {
       refreshTtlDays: config.jwt.refreshTtlDays,
       refreshReuseGraceSeconds: config.jwt.refreshReuseGraceSeconds,
+      secureCookies: config.env !== 'development',
       mfaRequiredRoles: config.mfaRequiredRoles,
       publicUrl: config.publicUrl,
       passwordReset: config.passwordReset,

@@ -38,6 +38,8 @@ export const PROBLEM_CODES = {
   // 403
   FORBIDDEN: 'Your role may not do this',
   MFA_REQUIRED: 'Your role must enable and use MFA first',
+  CSRF_HEADER_REQUIRED:
+    'The refresh cookie was sent without `X-Auth-Mode: cookie`: the cookie is read only with that header',
   ROOM_NOT_OPEN: 'The video room is closed now; `opensAt` and `closesAt` say when it is open',
   // 404
   NOT_FOUND: 'It does not exist, or it is not yours',

@@ -40,6 +40,13 @@ export async function registerApiDocs(app: FastifyInstance, asyncApi: () => unkn
             bearerFormat: 'JWT',
             description: 'The `accessToken` from login, register, MFA verify or refresh',
           },
+          refreshCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'amrutam_refresh',
+            description:
+              'Cookie mode (browsers): the refresh token in an HttpOnly cookie, set by the auth routes and read by them only with the header `X-Auth-Mode: cookie`',
+          },
         },
       },
     },

@@ -37,6 +37,8 @@ export interface AuthDeps {
   settings: {
     refreshTtlDays: number;
     refreshReuseGraceSeconds: number;
+    /** Browsers' refresh cookie is `Secure` (cookie-session.ts): not in development, which may be plain http. */
+    secureCookies: boolean;
     mfaRequiredRoles: readonly Role[];
     /** Where the web app is: reset mails link to it. */
     publicUrl: string;

@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../config.ts';
 import { type AuthContext, metaOf, requireAuth, requireRole } from '../../http/index.ts';
+import { inRequestedMode } from './cookie-session.ts';
 import * as s from './schemas.ts';
 import type { AuthService } from './service.ts';
+import { sessionRoutes } from './session-routes.ts';
 
 export interface AuthRoutesOptions {
   auth: AuthService;
@@ -27,6 +29,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   /** GET /me and PATCH /me answer the same shape: a doctor's includes their profile. */
   const withDoctorProfile = async <T extends object>(who: AuthContext, account: T) =>
     who.role === 'doctor' ? { ...account, doctorProfile: await doctorProfileOf(who) } : account;
+  const cookieModeNote =
+    ' Cookie mode (`X-Auth-Mode: cookie`, for browsers): the refresh token is set as the HttpOnly `amrutam_refresh` cookie and left out of the answer.';
 
   app.post(
     '/auth/register',
@@ -35,13 +39,17 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Create a patient or doctor account',
-        description: 'Signs the new account in. Admins are made by the operator, not here.',
+        description: `Signs the new account in. Admins are made by the operator, not here.${cookieModeNote}`,
         'x-problems': { 409: ['EMAIL_TAKEN'] },
+        headers: s.authModeHeaders,
         body: s.registerBody,
         response: { 201: s.registerResponse },
       },
     },
-    async (request, reply) => reply.status(201).send(await auth.register(request.body, metaOf(request))),
+    async (request, reply) => {
+      const registered = await auth.register(request.body, metaOf(request));
+      return reply.status(201).send(inRequestedMode(request, reply, auth.refreshCookieSettings, registered));
+    },
   );
 
   app.post(
@@ -51,14 +59,20 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Password login; may answer with an MFA challenge',
-        description:
-          'Answers a session, or `{mfaRequired: true, mfaToken}` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right.',
+        description: `Answers a session, or \`{mfaRequired: true, mfaToken}\` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right.${cookieModeNote}`,
         'x-problems': { 401: ['INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED'] },
+        headers: s.authModeHeaders,
         body: s.loginBody,
         response: { 200: s.loginResponse },
       },
     },
-    async (request) => auth.login(request.body, metaOf(request)),
+    async (request, reply) =>
+      inRequestedMode(
+        request,
+        reply,
+        auth.refreshCookieSettings,
+        await auth.login(request.body, metaOf(request)),
+      ),
   );
 
   app.post(
@@ -68,49 +82,24 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Complete an MFA login',
+        description: `Answers the session.${cookieModeNote}`,
         'x-problems': { 401: ['INVALID_MFA_CODE', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'ACCOUNT_SUSPENDED'] },
+        headers: s.authModeHeaders,
         body: s.mfaVerifyBody,
         response: { 200: s.registerResponse },
       },
     },
-    async (request) => auth.verifyMfa(request.body, metaOf(request)),
+    async (request, reply) =>
+      inRequestedMode(
+        request,
+        reply,
+        auth.refreshCookieSettings,
+        await auth.verifyMfa(request.body, metaOf(request)),
+      ),
   );
 
-  app.post(
-    '/auth/refresh',
-    {
-      config: authLimit('/auth/refresh'),
-      schema: {
-        tags,
-        summary: 'Rotate a refresh token',
-        description:
-          'The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED).',
-        'x-problems': { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_SUSPENDED'] },
-        body: s.refreshBody,
-        response: { 200: s.sessionSchema },
-      },
-    },
-    async (request) => auth.refresh(request.body.refreshToken, metaOf(request)),
-  );
-
-  app.post(
-    '/auth/logout',
-    {
-      preHandler: signedIn,
-      schema: {
-        tags,
-        summary: 'End this session',
-        description:
-          'Its refresh token stops working, and its access token too, on every server within a second.',
-        security: [{ bearer: [] }],
-        response: { 204: noContent },
-      },
-    },
-    async (request, reply) => {
-      await auth.logout(requireAuth(request), metaOf(request));
-      return reply.status(204).send();
-    },
-  );
+  // Refresh and logout, in both modes (here: the document lists them after sign-in).
+  await app.register(sessionRoutes, { auth, authPerMinute });
 
   app.post(
     '/auth/password',
@@ -190,14 +179,18 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Confirm enrolment with a code; returns recovery codes',
-        description: 'Every other session ends; this one continues with the second factor.',
+        description: `Every other session ends; this one continues with the second factor, as a new session in the answer.${cookieModeNote}`,
         'x-problems': { 400: ['INVALID_MFA_CODE'], 409: ['MFA_ALREADY_ENABLED', 'MFA_SETUP_REQUIRED'] },
         security: [{ bearer: [] }],
+        headers: s.authModeHeaders,
         body: s.codeBody,
         response: { 200: s.mfaEnableResponse },
       },
     },
-    async (request) => auth.mfaEnable(requireAuth(request), request.body.code, metaOf(request)),
+    async (request, reply) => {
+      const enabled = await auth.mfaEnable(requireAuth(request), request.body.code, metaOf(request));
+      return inRequestedMode(request, reply, auth.refreshCookieSettings, enabled);
+    },
   );
 
   app.post(

@@ -115,15 +115,29 @@ export const mfaVerifyBody = z
   })
   .meta({ id: 'MfaVerifyRequest' });
 
+/** In cookie mode `{}`, or no body at all (session-routes.ts reads that as `{}`). */
 export const refreshBody = z
   .strictObject({
     refreshToken: z
       .string()
       .min(1)
       .max(200)
-      .meta({ examples: ['kJ8f2nQ0xY5rT1uW7zA3bC6dE9gH4iL2mN0oP5qR8sV'] }),
+      .optional()
+      .meta({ examples: ['kJ8f2nQ0xY5rT1uW7zA3bC6dE9gH4iL2mN0oP5qR8sV'] })
+      .describe('Required in JSON mode; in cookie mode leave it out: the `amrutam_refresh` cookie has it'),
   })
   .meta({ id: 'RefreshRequest' });
+
+/** The header that selects cookie mode (cookie-session.ts). */
+export const authModeHeaders = z.object({
+  'x-auth-mode': z
+    .string()
+    .optional()
+    .meta({ examples: ['cookie'] })
+    .describe(
+      '`cookie` (any letter case) for browsers: the refresh token goes into the HttpOnly `amrutam_refresh` cookie (Path=/api/v1/auth, SameSite=Strict), not the body, and is read from it. Anything else, or none: JSON mode',
+    ),
+});
 export const codeBody = z.strictObject({ code: codeSchema }).meta({ id: 'MfaCodeRequest' });
 
 export const publicUserSchema = z
@@ -141,9 +155,9 @@ const session = {
     'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIiwidHlwIjoiYXQrand0In0.e30.c2ln',
   ),
   refreshToken: tokenSchema(
-    'For POST /auth/refresh; changes on every use',
+    'For POST /auth/refresh; changes on every use. Absent in cookie mode (`X-Auth-Mode: cookie`): the `amrutam_refresh` cookie has it',
     'kJ8f2nQ0xY5rT1uW7zA3bC6dE9gH4iL2mN0oP5qR8sV',
-  ),
+  ).optional(),
   expiresIn: z
     .number()
     .int()

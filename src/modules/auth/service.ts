@@ -5,6 +5,7 @@ import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { Locale, User } from '../../platform/db/schema.ts';
 import { createAccount } from './account.ts';
 import { createAdminUsers } from './admin-users.ts';
+import type { RefreshCookieSettings } from './cookie-session.ts';
 import { createMfa, invalidMfaCode, SEALED_COLUMNS } from './mfa.ts';
 import {
   type AuthDeps,
@@ -204,6 +205,12 @@ export function createAuthService(deps: AuthDeps) {
 
     refresh: sessions.refresh,
     logout: sessions.logout,
+    logoutByRefreshToken: sessions.logoutByRefreshToken,
+    /** How browsers' refresh cookie is set (cookie-session.ts): it lives as long as the refresh token. */
+    refreshCookieSettings: {
+      maxAgeSeconds: sessions.refreshTtlSeconds,
+      secure: deps.settings.secureCookies,
+    } satisfies RefreshCookieSettings,
     mfaSetup: mfa.mfaSetup,
     mfaEnable: mfa.mfaEnable,
     mfaDisable: mfa.mfaDisable,

@@ -24,6 +24,7 @@ const DAY_MS = 86_400_000;
 export function createSessions(deps: AuthDeps) {
   const { db, clock, tokens, audit, revocations, settings } = deps;
   const count = eventCounter(deps.metrics);
+  const refreshTtlMs = settings.refreshTtlDays * DAY_MS;
 
   async function continueSession(
     tx: Db,
@@ -41,7 +42,7 @@ export function createSessions(deps: AuthDeps) {
         hash: refresh.hash,
         mfa,
         now,
-        expiresAt: new Date(now.getTime() + settings.refreshTtlDays * DAY_MS),
+        expiresAt: new Date(now.getTime() + refreshTtlMs),
       })
       .catch((error: unknown) => {
         // The account was suspended after this sign-in checked (trigger refresh_tokens_no_suspended).
@@ -55,6 +56,9 @@ export function createSessions(deps: AuthDeps) {
   }
 
   return {
+    /** How long a refresh token lives from its issue. */
+    refreshTtlSeconds: refreshTtlMs / 1000,
+
     /** A new refresh-token family (one per sign-in) and its first access token. */
     start(tx: Db, user: User, mfa: boolean): Promise<Session> {
       return continueSession(tx, user.id, user.role, randomUUID(), mfa);
@@ -137,6 +141,31 @@ export function createSessions(deps: AuthDeps) {
       });
       await revocations.revoked([auth.sessionId]);
       count('logout');
+    },
+
+    /**
+     * Logout by a refresh token of the session (a browser's cookie: its access token may have
+     * expired). Any token of the family ends it, a rotated one too: whoever holds one could end it
+     * by reusing it anyway. The family it ended; null when the token is unknown or its session had
+     * ended already (nothing to do: logout is idempotent).
+     */
+    async logoutByRefreshToken(refreshToken: string, meta: RequestMeta): Promise<string | null> {
+      const ended = await db.transaction().execute(async (tx) => {
+        const token = await repo.lockRefreshToken(tx, hashRefreshToken(refreshToken));
+        if (!token || (await repo.revokeFamily(tx, token.family_id, clock.now())) === 0) return null;
+        await audit.record(tx, meta, {
+          action: 'auth.logout',
+          entity: 'session',
+          entityId: token.family_id,
+          actor: { id: token.user_id, role: token.role },
+        });
+        return token.family_id;
+      });
+      if (ended) {
+        await revocations.revoked([ended]);
+        count('logout');
+      }
+      return ended;
     },
   };
 }
