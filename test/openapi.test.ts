@@ -31,7 +31,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 it('is the committed docs/openapi.json, which the web app and clients are typed from (regenerate: npm run cli -- openapi --out docs/openapi.json)', async () => {
-  const committed = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../docs/openapi.json'), 'utf8'));
+  const committed = JSON.parse(
+    await readFile(path.resolve(import.meta.dirname, '../docs/openapi.json'), 'utf8'),
+  );
   expect(doc).toEqual(committed);
 });
 

@@ -15,7 +15,7 @@ interface ManifestChunk {
 }
 
 /** The entry chunk and every chunk it imports statically: the JavaScript the first page loads. */
-export function firstPageFiles(manifest: Record<string, ManifestChunk>): string[] {
+function firstPageFiles(manifest: Record<string, ManifestChunk>): string[] {
   const entry = Object.entries(manifest).find(([, chunk]) => chunk.isEntry);
   if (!entry) throw new Error('no entry chunk in the build manifest');
   const seen = new Set<string>();

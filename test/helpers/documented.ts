@@ -3,8 +3,11 @@ import type { Metrics } from '../../src/platform/metrics.ts';
 
 type Json = Record<string, unknown>;
 
-/** Routes that are not part of the API's document: its own pages, and Prometheus's. */
-const UNDOCUMENTED = [/^\/api-docs(\/|$)/, /^\/metrics$/, /^unmatched$/];
+/**
+ * Routes that are not part of the API's document: its own pages, Prometheus's, and the web app's
+ * (src/http/web-app.ts: its files, and its page for every other path).
+ */
+const UNDOCUMENTED = [/^\/api-docs(\/|$)/, /^\/metrics$/, /^unmatched$/, /^\/\*$/, /^\/assets\//];
 
 /**
  * Every answer an app gave (its metrics count each by method, route, status, and problem code)

@@ -5,10 +5,12 @@
  * The figures come from rollups that catch up within seconds; while changes are pending the page
  * says so and refreshes itself.
  */
+
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { type MessageKey, useFormat, useI18n } from '../../i18n';
+import { browserZone } from '../../i18n/zones';
 import { QueryView } from '../../ui/errors';
 import { Button, Card, Field, Notice, PageTitle, Select } from '../../ui/kit';
 import { DayChart, type DaySeries } from './analytics-chart';
@@ -28,7 +30,6 @@ const STATUS_COLOURS: Record<Status, string> = {
 const STATUSES = Object.keys(STATUS_COLOURS) as Status[];
 const REFRESH_MS = 2000;
 
-const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 const todayIn = (timeZone: string) =>
   new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
     new Date(),

@@ -4,10 +4,12 @@
  * chain on the server and says in words whether it is intact (how many records, how many not yet
  * sealed, the signed checkpoint) or where it first breaks and why.
  */
+
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { browserZone } from '../../i18n/zones';
 import { ErrorNotice } from '../../ui/errors';
 import { Button, Card, Field, Notice, PageTitle } from '../../ui/kit';
 import { PagedView, ScrollTable, td, th, usePagedList } from './parts';
@@ -32,7 +34,7 @@ const startOfDay = (date: string, plusDays = 0) => {
 export default function AuditPage() {
   const { t } = useI18n();
   const format = useFormat();
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = browserZone();
   const [filters, setFilters] = useState<Filters>({});
   const list = usePagedList(['admin', 'audit', filters], (cursor) =>
     call(api.GET('/api/v1/admin/audit-logs', { params: { query: { ...filters, cursor, limit: 50 } } })),
@@ -119,7 +121,7 @@ export default function AuditPage() {
 function VerifyChain() {
   const { t } = useI18n();
   const format = useFormat();
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = browserZone();
   const [result, setResult] = useState<Schemas['AuditVerification'] | null>(null);
   const verify = useMutation({
     mutationFn: () => call(api.GET('/api/v1/admin/audit-logs/verify')),

@@ -4,10 +4,12 @@
  * the row then says so (it leaves the list on the next load unless it fails again). No failed jobs
  * is said in words.
  */
+
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { browserZone } from '../../i18n/zones';
 import { ErrorNotice } from '../../ui/errors';
 import { Badge, Button, Card, Notice, PageTitle } from '../../ui/kit';
 import { PagedView, usePagedList } from './parts';
@@ -51,7 +53,7 @@ export default function DeadLettersPage() {
 function JobCard({ job, onRetried }: { job: DeadJob; onRetried: (message: string) => void }) {
   const { t } = useI18n();
   const format = useFormat();
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = browserZone();
   const retry = useMutation({
     mutationFn: () =>
       call(api.POST('/api/v1/admin/jobs/dead/{id}/retry', { params: { path: { id: job.id } } })),

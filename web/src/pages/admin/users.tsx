@@ -4,11 +4,13 @@
  * is signed out everywhere at once. Reactivating lets it sign in again. Nobody suspends themselves
  * (the API refuses it too), so one's own account has no Suspend button.
  */
+
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useSession } from '../../api/session';
 import { useFormat, useI18n } from '../../i18n';
+import { browserZone } from '../../i18n/zones';
 import { ErrorNotice } from '../../ui/errors';
 import { Badge, Button, Card, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
 import { PagedView, usePagedList } from './parts';
@@ -89,7 +91,7 @@ function UserCard({ user, onChanged }: { user: User; onChanged: (message: string
   const queryClient = useQueryClient();
   const me = useSession().user;
   const [confirming, setConfirming] = useState(false);
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = browserZone();
   const change = useMutation({
     mutationFn: (reason: string | null) =>
       reason === null

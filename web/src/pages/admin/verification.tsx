@@ -4,10 +4,12 @@
  * or reject with a reason the doctor reads (the API requires one). After a decision the doctor
  * leaves the list shown and a status message says what happened.
  */
+
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { browserZone } from '../../i18n/zones';
 import { ErrorNotice } from '../../ui/errors';
 import { Badge, Button, Card, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
 import { PagedView, usePagedList } from './parts';
@@ -99,10 +101,7 @@ function DoctorCard({ doctor, onDecided }: { doctor: Doctor; onDecided: (message
     [t('admin.verify.modes'), doctor.modes.join(', ')],
     [t('admin.verify.experience'), t('admin.verify.years', { years: format.number(doctor.experienceYears) })],
     [t('admin.verify.timezone'), doctor.timezone],
-    [
-      t('admin.verify.joined'),
-      format.dateTime(doctor.createdAt, Intl.DateTimeFormat().resolvedOptions().timeZone),
-    ],
+    [t('admin.verify.joined'), format.dateTime(doctor.createdAt, browserZone())],
   ];
   return (
     <Card aria-labelledby={headingId} className="flex flex-col gap-3">
