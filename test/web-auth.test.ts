@@ -120,6 +120,17 @@ describe('accounts in the browser', () => {
 });
 
 describe('the app beside the API', () => {
+  it('a page whose code can’t be fetched (offline) shows a retry, never a blank page', async () => {
+    await page.goto(server.url);
+    await page.route('**/assets/register-*.js', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('link', { name: 'Create account' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'You seem to be offline' });
+    await alert.getByRole('button', { name: 'Try again' }).waitFor();
+    await page.unroute('**/assets/register-*.js');
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+  });
+
   it('answers any app path with the app, and the API’s paths never with HTML', async () => {
     const deep = await fetch(`${server.url}/doctors/00000000-0000-4000-8000-000000000000`);
     expect(deep.headers.get('content-type')).toMatch(/text\/html/);

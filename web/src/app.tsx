@@ -10,6 +10,7 @@ import { type Role, useSession } from './api/session';
 import { HOME } from './home';
 import { LOCALES, type Locale, type MessageKey, useI18n } from './i18n';
 import SearchPage from './pages/patient/search';
+import { PageBoundary } from './ui/boundary';
 import { RequireRole } from './ui/guard';
 
 const page = (load: () => Promise<{ default: () => ReactNode }>) => lazy(load);
@@ -135,6 +136,7 @@ const only = (role: Role | 'any', Page: ComponentType) => () => (
 
 export function App() {
   const { t } = useI18n();
+  const [location] = useLocation();
   return (
     <>
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:m-2 focus:bg-white focus:p-2">
@@ -142,28 +144,30 @@ export function App() {
       </a>
       <Header />
       <main id="main" tabIndex={-1} className="mx-auto max-w-5xl px-4 py-6">
-        <Suspense fallback={<p aria-busy="true">{t('common.loading')}</p>}>
-          <Switch>
-            <Route path="/" component={SearchPage} />
-            <Route path="/login" component={LoginPage} />
-            <Route path="/register" component={RegisterPage} />
-            <Route path="/account" component={only('any', AccountPage)} />
-            <Route path="/doctors/:id" component={DoctorPublicPage} />
-            <Route path="/appointments" component={only('patient', MyAppointmentsPage)} />
-            <Route path="/appointments/:id" component={only('patient', AppointmentPage)} />
-            <Route path="/appointments/:id/pay" component={only('patient', PayPage)} />
-            <Route path="/doctor" component={only('doctor', CalendarPage)} />
-            <Route path="/doctor/profile" component={only('doctor', ProfilePage)} />
-            <Route path="/doctor/schedule" component={only('doctor', SchedulePage)} />
-            <Route path="/doctor/appointments/:id" component={only('doctor', ConsultationPage)} />
-            <Route path="/admin" component={only('admin', VerificationPage)} />
-            <Route path="/admin/users" component={only('admin', UsersPage)} />
-            <Route path="/admin/analytics" component={only('admin', AnalyticsPage)} />
-            <Route path="/admin/audit" component={only('admin', AuditPage)} />
-            <Route path="/admin/jobs" component={only('admin', DeadLettersPage)} />
-            <Route component={NotFound} />
-          </Switch>
-        </Suspense>
+        <PageBoundary resetKey={location}>
+          <Suspense fallback={<p aria-busy="true">{t('common.loading')}</p>}>
+            <Switch>
+              <Route path="/" component={SearchPage} />
+              <Route path="/login" component={LoginPage} />
+              <Route path="/register" component={RegisterPage} />
+              <Route path="/account" component={only('any', AccountPage)} />
+              <Route path="/doctors/:id" component={DoctorPublicPage} />
+              <Route path="/appointments" component={only('patient', MyAppointmentsPage)} />
+              <Route path="/appointments/:id" component={only('patient', AppointmentPage)} />
+              <Route path="/appointments/:id/pay" component={only('patient', PayPage)} />
+              <Route path="/doctor" component={only('doctor', CalendarPage)} />
+              <Route path="/doctor/profile" component={only('doctor', ProfilePage)} />
+              <Route path="/doctor/schedule" component={only('doctor', SchedulePage)} />
+              <Route path="/doctor/appointments/:id" component={only('doctor', ConsultationPage)} />
+              <Route path="/admin" component={only('admin', VerificationPage)} />
+              <Route path="/admin/users" component={only('admin', UsersPage)} />
+              <Route path="/admin/analytics" component={only('admin', AnalyticsPage)} />
+              <Route path="/admin/audit" component={only('admin', AuditPage)} />
+              <Route path="/admin/jobs" component={only('admin', DeadLettersPage)} />
+              <Route component={NotFound} />
+            </Switch>
+          </Suspense>
+        </PageBoundary>
       </main>
     </>
   );
