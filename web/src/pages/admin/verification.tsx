@@ -10,6 +10,7 @@ import { type FormEvent, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
 import { browserZone } from '../../i18n/zones';
+import { languageName } from '../../ui/domain';
 import { ErrorNotice } from '../../ui/errors';
 import { Badge, Button, Card, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
 import { PagedView, usePagedList } from './parts';
@@ -84,7 +85,6 @@ function DoctorCard({ doctor, onDecided }: { doctor: Doctor; onDecided: (message
       void queryClient.invalidateQueries({ queryKey: ['admin', 'doctors'] });
     },
   });
-  const languages = new Intl.DisplayNames([format.tag], { type: 'language' });
   const reject = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const reason = String(new FormData(event.currentTarget).get('reason') ?? '').trim();
@@ -96,7 +96,7 @@ function DoctorCard({ doctor, onDecided }: { doctor: Doctor; onDecided: (message
     [t('admin.verify.registration'), doctor.registrationNumber ?? t('admin.verify.missing')],
     [t('admin.verify.council'), doctor.council ?? t('admin.verify.missing')],
     [t('admin.verify.specializations'), doctor.specializations.join(', ') || t('admin.verify.missing')],
-    [t('admin.verify.languages'), doctor.languages.map((code) => languages.of(code) ?? code).join(', ')],
+    [t('admin.verify.languages'), doctor.languages.map((code) => languageName(format.tag, code)).join(', ')],
     [t('admin.verify.fee'), format.money(doctor.feeMinor, doctor.currency)],
     [t('admin.verify.modes'), doctor.modes.join(', ')],
     [t('admin.verify.experience'), t('admin.verify.years', { years: format.number(doctor.experienceYears) })],

@@ -8,9 +8,10 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useLocation, useSearch } from 'wouter';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { label as codeLabel, StatusBadge } from '../../ui/domain';
 import { QueryView } from '../../ui/errors';
 import { Badge, Button, PageTitle } from '../../ui/kit';
-import { STATUS_TONE, useOwnProfile } from './data';
+import { useOwnProfile } from './data';
 import { NeedProfile } from './fields';
 import { addDays, byDay, mondayOf, startOfDay, todayIn } from './zoned';
 
@@ -145,8 +146,8 @@ function AppointmentCard({ appointment: a, timezone }: { appointment: Appointmen
         {t('doctor.calendar.with', { time: format.time(a.startsAt, timezone), name: a.patientName })}
       </span>
       <span className="flex flex-wrap gap-1">
-        <Badge tone={STATUS_TONE[a.status]}>{t(`doctor.status.${a.status}`)}</Badge>
-        <Badge>{t(`doctor.mode.${a.mode}`)}</Badge>
+        <StatusBadge status={a.status} t={t} />
+        <Badge>{codeLabel(t, 'mode', a.mode)}</Badge>
       </span>
     </Link>
   );

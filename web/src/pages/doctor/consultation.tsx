@@ -8,9 +8,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'wouter';
 import { ApiError, api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { label, StatusBadge } from '../../ui/domain';
 import { ErrorNotice, QueryView } from '../../ui/errors';
-import { Badge, Button, Card, Notice, PageTitle } from '../../ui/kit';
-import { STATUS_TONE, useOwnProfile } from './data';
+import { Button, Card, Notice, PageTitle } from '../../ui/kit';
+import { useOwnProfile } from './data';
 import { NotesForm } from './notes-form';
 import { Prescription } from './prescription';
 
@@ -54,7 +55,7 @@ function Consultation({ appointment: a, timezone }: { appointment: Appointment; 
   const open = a.status === 'in_progress' || a.status === 'completed';
   return (
     <>
-      <PageTitle aside={<Badge tone={STATUS_TONE[a.status]}>{t(`doctor.status.${a.status}`)}</Badge>}>
+      <PageTitle aside={<StatusBadge status={a.status} t={t} />}>
         {t('doctor.consult.title', { name: a.patientName })}
       </PageTitle>
       <Card>
@@ -64,9 +65,9 @@ function Consultation({ appointment: a, timezone }: { appointment: Appointment; 
             {format.dateTime(a.startsAt, timezone)} – {format.time(a.endsAt, timezone)} ({timezone})
           </dd>
           <dt className="font-medium">{t('doctor.consult.mode')}</dt>
-          <dd>{t(`doctor.mode.${a.mode}`)}</dd>
+          <dd>{label(t, 'mode', a.mode)}</dd>
           <dt className="font-medium">{t('doctor.consult.status')}</dt>
-          <dd data-testid="status">{t(`doctor.status.${a.status}`)}</dd>
+          <dd data-testid="status">{label(t, 'status', a.status)}</dd>
           <dt className="font-medium">{t('doctor.consult.fee')}</dt>
           <dd>{format.money(a.feeMinor, a.currency)}</dd>
           <dt className="font-medium">{t('doctor.consult.reason')}</dt>

@@ -10,21 +10,19 @@ import { useMemo, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useI18n } from '../../i18n';
 import { allZones } from '../../i18n/zones';
-import { ErrorNotice, QueryView } from '../../ui/errors';
-import { Button, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
 import {
-  COUNCILS,
-  type Council,
   LANGUAGES,
   type Language,
+  label,
+  languageName,
   MODES,
   type Mode,
-  type OwnProfile,
-  PROFILE_KEY,
   SPECIALIZATIONS,
   type Specialization,
-  useOwnProfile,
-} from './data';
+} from '../../ui/domain';
+import { ErrorNotice, QueryView } from '../../ui/errors';
+import { Button, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
+import { COUNCILS, type Council, type OwnProfile, PROFILE_KEY, useOwnProfile } from './data';
 import { CheckboxGroup, Section } from './fields';
 
 export default function ProfilePage() {
@@ -66,7 +64,7 @@ function ReviewStatus({ profile }: { profile: OwnProfile | null }) {
 }
 
 function ProfileForm({ profile }: { profile: OwnProfile | null }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const queryClient = useQueryClient();
   const [registrationNumber, setRegistrationNumber] = useState(profile?.registrationNumber ?? '');
   const [council, setCouncil] = useState(profile?.council ?? '');
@@ -139,21 +137,21 @@ function ProfileForm({ profile }: { profile: OwnProfile | null }) {
             options={SPECIALIZATIONS}
             value={specializations}
             onChange={setSpecializations}
-            label={(s) => t(`doctor.spec.${s}`)}
+            label={(s) => label(t, 'spec', s)}
           />
           <CheckboxGroup
             legend={t('doctor.profile.languages')}
             options={LANGUAGES}
             value={languages}
             onChange={setLanguages}
-            label={(l) => t(`doctor.lang.${l}`)}
+            label={(l) => languageName(locale, l)}
           />
           <CheckboxGroup
             legend={t('doctor.profile.modes')}
             options={MODES}
             value={modes}
             onChange={setModes}
-            label={(m) => t(`doctor.mode.${m}`)}
+            label={(m) => label(t, 'mode', m)}
           />
         </div>
       </Section>

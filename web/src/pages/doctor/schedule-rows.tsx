@@ -4,8 +4,8 @@
  */
 import type { Schemas } from '../../api/client';
 import { useI18n } from '../../i18n';
+import { label, MODES, type Mode } from '../../ui/domain';
 import { Button, Field, Select } from '../../ui/kit';
-import { MODES, type Mode } from './data';
 
 export type Hours = Pick<Schemas['ScheduleRuleInput'], 'start' | 'end' | 'slotMinutes' | 'mode'>;
 export type RuleRow = Hours & { key: number; weekday: number };
@@ -43,7 +43,7 @@ function HoursInputs<T extends Hours>({ row, onChange }: { row: T; onChange: (ne
       >
         {MODES.map((m) => (
           <option key={m} value={m}>
-            {t(`doctor.mode.${m}`)}
+            {label(t, 'mode', m)}
           </option>
         ))}
       </Select>

@@ -8,9 +8,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { label, MODES, type Mode } from '../../ui/domain';
 import { ErrorNotice, QueryView } from '../../ui/errors';
 import { Badge, Button, Field, Notice, Select } from '../../ui/kit';
-import { MODES, type Mode, SLOT_TONE } from './data';
+import { SLOT_TONE } from './data';
 import { Section } from './fields';
 import { addDays, byDay, instantAt, startOfDay, todayIn } from './zoned';
 
@@ -38,7 +39,7 @@ export function SlotPreview({ timezone, verified }: { timezone: string; verified
     t('doctor.schedule.slotLine', {
       start: format.time(slot.startsAt, timezone),
       end: format.time(slot.endsAt, timezone),
-      mode: t(`doctor.mode.${slot.mode}`),
+      mode: label(t, 'mode', slot.mode),
     });
 
   return (
@@ -148,7 +149,7 @@ function AddSlot({ timezone }: { timezone: string }) {
         >
           {MODES.map((m) => (
             <option key={m} value={m}>
-              {t(`doctor.mode.${m}`)}
+              {label(t, 'mode', m)}
             </option>
           ))}
         </Select>

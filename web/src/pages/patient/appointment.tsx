@@ -9,11 +9,12 @@ import { useState } from 'react';
 import { Link, useParams } from 'wouter';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { label, StatusBadge } from '../../ui/domain';
 import { QueryView } from '../../ui/errors';
 import { Card, PageTitle } from '../../ui/kit';
 import { CancelAction, CancelledNotice, RescheduleAction } from './appointment-actions';
 import { Notes, Prescription, ReviewForm, RoomLink } from './appointment-records';
-import { label, StatusBadge, useWhen } from './shared';
+import { useWhen } from './shared';
 
 export default function AppointmentPage() {
   const { id = '' } = useParams<{ id: string }>();
@@ -56,7 +57,7 @@ function Details({ appointment }: { appointment: Schemas['Appointment'] }) {
             </Link>
           </dd>
           <dt className="text-stone-700">{t('patient.appt.mode')}</dt>
-          <dd>{label(t, 'patient.mode', appointment.mode)}</dd>
+          <dd>{label(t, 'mode', appointment.mode)}</dd>
           <dt className="text-stone-700">{t('patient.doctor.fee')}</dt>
           <dd>{format.money(appointment.feeMinor, appointment.currency)}</dd>
           {appointment.reason && (

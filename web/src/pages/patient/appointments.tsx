@@ -8,9 +8,10 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, call, type Schemas } from '../../api/client';
 import { type MessageKey, useI18n } from '../../i18n';
+import { label, StatusBadge } from '../../ui/domain';
 import { ErrorNotice } from '../../ui/errors';
 import { Button, Card, PageTitle } from '../../ui/kit';
-import { label, StatusBadge, useWhen } from './shared';
+import { useWhen } from './shared';
 
 type Range = { from: string } | { to: string };
 
@@ -79,7 +80,7 @@ function Row({ appointment }: { appointment: Schemas['Appointment'] }) {
       <div className="flex flex-col">
         <span className="font-medium">{appointment.doctorName}</span>
         <span className="text-stone-700">
-          {when(appointment.startsAt)} · {label(t, 'patient.mode', appointment.mode)}
+          {when(appointment.startsAt)} · {label(t, 'mode', appointment.mode)}
         </span>
       </div>
       <div className="flex flex-wrap items-center gap-3">

@@ -6,8 +6,9 @@
 import { type FormEvent, useEffect, useRef } from 'react';
 import type { Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
+import { label } from '../../ui/domain';
 import { Button, TextArea } from '../../ui/kit';
-import { label, patientZone } from './shared';
+import { patientZone } from './shared';
 
 export function BookingPanel({
   slot,
@@ -49,7 +50,7 @@ export function BookingPanel({
         {t('patient.book.doctorTime', { time: format.dateTime(slot.startsAt, doctorZone), zone: doctorZone })}
       </p>
       <p>
-        {label(t, 'patient.mode', slot.mode)} · {format.money(feeMinor, currency)}
+        {label(t, 'mode', slot.mode)} · {format.money(feeMinor, currency)}
       </p>
       <TextArea label={t('patient.book.reason')} name="reason" maxLength={2000} />
       <div className="flex flex-wrap gap-2">

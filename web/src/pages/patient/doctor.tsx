@@ -10,11 +10,12 @@ import { useLocation, useParams } from 'wouter';
 import { ApiError, api, call, type Schemas } from '../../api/client';
 import { useSession } from '../../api/session';
 import { useFormat, useI18n } from '../../i18n';
+import { label, languageName } from '../../ui/domain';
 import { ErrorNotice, QueryView } from '../../ui/errors';
 import { Card, Notice, PageTitle } from '../../ui/kit';
 import { BookingPanel } from './booking-panel';
 import { slotsKey } from './live-slots';
-import { label, languageName, useIdempotencyKey } from './shared';
+import { useIdempotencyKey } from './shared';
 import { SlotGrid } from './slot-grid';
 
 type Slot = Schemas['Slot'];
@@ -51,12 +52,12 @@ function Profile({ doctor }: { doctor: Schemas['Doctor'] }) {
   return (
     <div className="flex flex-col gap-1">
       <PageTitle>{doctor.name}</PageTitle>
-      <p>{doctor.specializations.map((s) => label(t, 'patient.spec', s)).join(', ')}</p>
+      <p>{doctor.specializations.map((s) => label(t, 'spec', s)).join(', ')}</p>
       <p className="text-stone-700">
         {t('patient.doctor.languages')}: {doctor.languages.map((l) => languageName(locale, l)).join(', ')}
       </p>
       <p className="text-stone-700">
-        {t('patient.doctor.modes')}: {doctor.modes.map((m) => label(t, 'patient.mode', m)).join(', ')}
+        {t('patient.doctor.modes')}: {doctor.modes.map((m) => label(t, 'mode', m)).join(', ')}
       </p>
       <p>
         {t('patient.doctor.fee')}: <strong>{format.money(doctor.feeMinor, doctor.currency)}</strong>

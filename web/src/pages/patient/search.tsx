@@ -9,9 +9,9 @@ import { Link } from 'wouter';
 import { api, call, type Schemas } from '../../api/client';
 import type { paths } from '../../api/schema';
 import { useFormat, useI18n } from '../../i18n';
+import { LANGUAGES, label, languageName, MODES, SPECIALIZATIONS } from '../../ui/domain';
 import { ErrorNotice } from '../../ui/errors';
 import { Button, Card, Field, PageTitle, Select } from '../../ui/kit';
-import { LANGUAGES, label, languageName, MODES, SPECIALIZATIONS } from './shared';
 
 type Filters = Omit<NonNullable<paths['/api/v1/doctors']['get']['parameters']['query']>, 'cursor' | 'limit'>;
 
@@ -73,7 +73,7 @@ export default function SearchPage() {
               <option value="">{t('patient.search.any')}</option>
               {SPECIALIZATIONS.map((s) => (
                 <option key={s} value={s}>
-                  {label(t, 'patient.spec', s)}
+                  {label(t, 'spec', s)}
                 </option>
               ))}
             </Select>
@@ -89,7 +89,7 @@ export default function SearchPage() {
               <option value="">{t('patient.search.any')}</option>
               {MODES.map((m) => (
                 <option key={m} value={m}>
-                  {label(t, 'patient.mode', m)}
+                  {label(t, 'mode', m)}
                 </option>
               ))}
             </Select>
@@ -163,7 +163,7 @@ function DoctorCard({
           {doctor.name}
         </Link>
       </h3>
-      <p>{doctor.specializations.map((s) => label(t, 'patient.spec', s)).join(', ')}</p>
+      <p>{doctor.specializations.map((s) => label(t, 'spec', s)).join(', ')}</p>
       <p className="text-stone-700">
         {t('patient.doctor.languages')}: {doctor.languages.map((l) => languageName(locale, l)).join(', ')}
       </p>
