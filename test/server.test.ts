@@ -208,7 +208,7 @@ describe('the process as people start it: `npm start`, signals, one process per 
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-  it('a second process on a running embedded database is refused with one line naming the first; SIGTERM to npm drains the server', {
+  it('npm start serves the web app at /; a second process on a running embedded database is refused with one line naming the first; SIGTERM to npm drains the server', {
     timeout: 120_000,
   }, async () => {
     const port = await freePort();
@@ -216,6 +216,10 @@ describe('the process as people start it: `npm start`, signals, one process per 
     const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir };
     const npm = runNpm(['start'], env);
     await waitForReady(`${base}/readyz`, npm);
+    // The README's first command brings up the web app at `/` beside the API.
+    const home = await fetch(`${base}/`);
+    expect(home.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await home.text()).toContain('<div id="root"></div>');
 
     const second = run('src/server.ts', [], { ...env, PORT: String(await freePort()) });
     expect(await second.exit).toBe(1);
