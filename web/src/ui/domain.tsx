@@ -7,7 +7,7 @@
 import type { Schemas } from '../api/client';
 import type { MessageKey, Translate } from '../i18n';
 import { catalogues } from '../i18n/catalogue';
-import { Badge } from './kit';
+import { Badge, type BadgeTone } from './kit';
 
 export type Specialization = NonNullable<Schemas['DoctorProfileRequest']['specializations']>[number];
 export type Language = NonNullable<Schemas['DoctorProfileRequest']['languages']>[number];
@@ -73,7 +73,7 @@ export const STATUS_TONE = {
   cancelled: 'bad',
   expired: 'bad',
   no_show: 'bad',
-} as const satisfies Record<Status, 'neutral' | 'good' | 'warn' | 'bad'>;
+} as const satisfies Record<Status, BadgeTone>;
 
 export function StatusBadge({ status, t }: { status: Status; t: Translate }) {
   return <Badge tone={STATUS_TONE[status]}>{label(t, 'status', status)}</Badge>;

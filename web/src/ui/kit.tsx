@@ -25,6 +25,28 @@ export function Button({
   );
 }
 
+/** A control under its visible label, with whatever goes beneath it (a hint, an error). */
+function Labelled({
+  id,
+  label,
+  className,
+  children,
+}: {
+  id: string;
+  label: string;
+  className: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className={`flex flex-col gap-1 ${className}`}>
+      <label htmlFor={id} className="font-medium">
+        {label}
+      </label>
+      {children}
+    </div>
+  );
+}
+
 interface FieldProps extends ComponentProps<'input'> {
   label: string;
   hint?: string;
@@ -35,10 +57,7 @@ export function Field({ label, hint, error, className = '', ...input }: FieldPro
   const hintId = hint ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   return (
-    <div className={`flex flex-col gap-1 ${className}`}>
-      <label htmlFor={id} className="font-medium">
-        {label}
-      </label>
+    <Labelled id={id} label={label} className={className}>
       <input
         id={id}
         aria-describedby={[hintId, errorId].filter(Boolean).join(' ') || undefined}
@@ -56,7 +75,7 @@ export function Field({ label, hint, error, className = '', ...input }: FieldPro
           {error}
         </p>
       )}
-    </div>
+    </Labelled>
   );
 }
 
@@ -68,30 +87,24 @@ export function Select({
 }: ComponentProps<'select'> & { label: string }) {
   const id = useId();
   return (
-    <div className={`flex flex-col gap-1 ${className}`}>
-      <label htmlFor={id} className="font-medium">
-        {label}
-      </label>
+    <Labelled id={id} label={label} className={className}>
       <select id={id} className="min-h-11 rounded-md border border-stone-400 bg-white px-3 py-2" {...select}>
         {children}
       </select>
-    </div>
+    </Labelled>
   );
 }
 
 export function TextArea({ label, className = '', ...area }: ComponentProps<'textarea'> & { label: string }) {
   const id = useId();
   return (
-    <div className={`flex flex-col gap-1 ${className}`}>
-      <label htmlFor={id} className="font-medium">
-        {label}
-      </label>
+    <Labelled id={id} label={label} className={className}>
       <textarea
         id={id}
         className="min-h-24 rounded-md border border-stone-400 bg-white px-3 py-2"
         {...area}
       />
-    </div>
+    </Labelled>
   );
 }
 
@@ -118,13 +131,9 @@ const badgeTones = {
   warn: 'bg-amber-100 text-amber-900',
   bad: 'bg-red-100 text-red-900',
 } as const;
-export function Badge({
-  tone = 'neutral',
-  children,
-}: {
-  tone?: keyof typeof badgeTones;
-  children: ReactNode;
-}) {
+/** How a badge colours a state; the code-to-tone maps (appointment, slot) say which state is which. */
+export type BadgeTone = keyof typeof badgeTones;
+export function Badge({ tone = 'neutral', children }: { tone?: BadgeTone; children: ReactNode }) {
   return <span className={`rounded px-2 py-0.5 text-sm font-medium ${badgeTones[tone]}`}>{children}</span>;
 }
 
@@ -135,5 +144,26 @@ export function Notice({ children, tone = 'good' }: { children: ReactNode; tone?
     <p role="status" className={`rounded-md border p-3 ${colours}`}>
       {children}
     </p>
+  );
+}
+
+/** A keyset-paged list's "Show more": there while there are more, off while the next page loads. */
+export function ShowMore({
+  list,
+  children,
+}: {
+  list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => Promise<unknown> };
+  children: ReactNode;
+}) {
+  if (!list.hasNextPage) return null;
+  return (
+    <Button
+      kind="secondary"
+      className="self-start"
+      disabled={list.isFetchingNextPage}
+      onClick={() => void list.fetchNextPage()}
+    >
+      {children}
+    </Button>
   );
 }

@@ -7,7 +7,7 @@ import { type InfiniteData, type UseInfiniteQueryResult, useInfiniteQuery } from
 import type { ReactNode } from 'react';
 import { useI18n } from '../../i18n';
 import { ErrorNotice } from '../../ui/errors';
-import { Button } from '../../ui/kit';
+import { ShowMore } from '../../ui/kit';
 
 export interface Page<T> {
   items: T[];
@@ -58,16 +58,7 @@ export function PagedView<P extends Page<unknown>>({
           onRetry={() => void (list.isFetchNextPageError ? list.fetchNextPage() : list.refetch())}
         />
       )}
-      {list.hasNextPage && (
-        <Button
-          kind="secondary"
-          className="self-start"
-          disabled={list.isFetchingNextPage}
-          onClick={() => void list.fetchNextPage()}
-        >
-          {list.isFetchingNextPage ? t('common.loading') : t('common.more')}
-        </Button>
-      )}
+      <ShowMore list={list}>{list.isFetchingNextPage ? t('common.loading') : t('common.more')}</ShowMore>
     </div>
   );
 }

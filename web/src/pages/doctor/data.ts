@@ -5,6 +5,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, api, call, type Schemas } from '../../api/client';
+import type { BadgeTone } from '../../ui/kit';
 
 export type OwnProfile = Schemas['OwnDoctor'];
 export type Council = NonNullable<Schemas['DoctorProfileRequest']['council']>;
@@ -32,4 +33,4 @@ export const SLOT_TONE = {
   held: 'warn',
   booked: 'neutral',
   blocked: 'bad',
-} as const satisfies Record<Schemas['Slot']['status'], 'good' | 'warn' | 'bad' | 'neutral'>;
+} as const satisfies Record<Schemas['Slot']['status'], BadgeTone>;

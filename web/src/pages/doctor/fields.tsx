@@ -1,8 +1,13 @@
-/** Pieces the doctor pages share: a labelled group of checkboxes, a titled section, the no-profile-yet notice. */
+/**
+ * Pieces the doctor pages share: a labelled group of checkboxes, a titled section, a form that
+ * saves with one request (what it did, then its button), the no-profile-yet notice.
+ */
+import type { UseMutationResult } from '@tanstack/react-query';
 import { type ReactNode, useId } from 'react';
 import { Link } from 'wouter';
 import { useI18n } from '../../i18n';
-import { Notice } from '../../ui/kit';
+import { ErrorNotice } from '../../ui/errors';
+import { Button, Notice } from '../../ui/kit';
 
 export function CheckboxGroup<T extends string>({
   legend,
@@ -49,6 +54,48 @@ export function Section({ title, children }: { title: string; children: ReactNod
       </h2>
       {children}
     </section>
+  );
+}
+
+/**
+ * A doctor's form that sends one request (`mutation`) on submit: its fields, then the refusal (as
+ * ErrorNotice, or as `failure` says it) or what was done, then the submit button, off while the
+ * request is out.
+ */
+export function SavingForm<Data, Variables, Context>({
+  mutation,
+  onSave,
+  done,
+  failure = (error) => <ErrorNotice error={error} />,
+  action,
+  className,
+  children,
+}: {
+  mutation: UseMutationResult<Data, Error, Variables, Context>;
+  onSave: () => void;
+  done: (data: Data) => string;
+  failure?: (error: Error) => ReactNode;
+  action: string;
+  className: string;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className={className}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSave();
+      }}
+    >
+      {children}
+      {mutation.isError && failure(mutation.error)}
+      {mutation.isSuccess && <Notice>{done(mutation.data)}</Notice>}
+      <div>
+        <Button type="submit" disabled={mutation.isPending}>
+          {action}
+        </Button>
+      </div>
+    </form>
   );
 }
 

@@ -7,9 +7,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
-import { ErrorNotice, QueryView } from '../../ui/errors';
-import { Button, Notice, TextArea } from '../../ui/kit';
-import { Section } from './fields';
+import { QueryView } from '../../ui/errors';
+import { TextArea } from '../../ui/kit';
+import { SavingForm, Section } from './fields';
 
 type Notes = Schemas['ClinicalNotes'];
 
@@ -74,12 +74,12 @@ function NotesEditor({
     onSuccess: (saved) => queryClient.setQueryData(['appointment', appointmentId, 'notes'], saved),
   });
   return (
-    <form
+    <SavingForm
       className="flex flex-col gap-3"
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate();
-      }}
+      mutation={save}
+      done={({ version }) => t('doctor.notes.saved', { version })}
+      onSave={() => save.mutate()}
+      action={t('common.save')}
     >
       {current && (
         <p className="text-stone-600">
@@ -98,13 +98,6 @@ function NotesEditor({
         onChange={(e) => setText(e.target.value)}
       />
       <p className="text-sm text-stone-600">{t('doctor.notes.help')}</p>
-      {save.isError && <ErrorNotice error={save.error} />}
-      {save.isSuccess && <Notice>{t('doctor.notes.saved', { version: save.data.version })}</Notice>}
-      <div>
-        <Button type="submit" disabled={save.isPending}>
-          {t('common.save')}
-        </Button>
-      </div>
-    </form>
+    </SavingForm>
   );
 }

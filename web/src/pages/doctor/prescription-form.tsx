@@ -7,9 +7,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { ApiError, api, call, type Schemas } from '../../api/client';
-import { useI18n } from '../../i18n';
+import { type MessageKey, useI18n } from '../../i18n';
 import { ErrorNotice } from '../../ui/errors';
-import { Button, Field, Notice, TextArea } from '../../ui/kit';
+import { Button, Field, TextArea } from '../../ui/kit';
+import { SavingForm } from './fields';
 
 type MedicineRow = {
   key: number;
@@ -21,6 +22,15 @@ type MedicineRow = {
   instructions: string;
 };
 const EMPTY = { name: '', form: '', dose: '', frequency: '', days: '', instructions: '' };
+/** A medicine's inputs, in the order they are asked for. */
+const MEDICINE_FIELDS: { field: keyof typeof EMPTY; label: MessageKey; type?: 'number' }[] = [
+  { field: 'name', label: 'doctor.rx.name' },
+  { field: 'form', label: 'doctor.rx.form' },
+  { field: 'dose', label: 'doctor.rx.dose' },
+  { field: 'frequency', label: 'doctor.rx.frequency' },
+  { field: 'days', label: 'doctor.rx.duration', type: 'number' },
+  { field: 'instructions', label: 'doctor.rx.instructions' },
+];
 
 /** Optional text: left out when blank, so the API doesn't see an empty string. */
 const optional = (value: string) => (value.trim() ? value.trim() : undefined);
@@ -82,12 +92,13 @@ export function PrescriptionForm({
     setMedicines(medicines.map((m) => (m.key === key ? { ...m, [field]: value } : m)));
 
   return (
-    <form
+    <SavingForm
       className="flex flex-col gap-4"
-      onSubmit={(e) => {
-        e.preventDefault();
-        issue.mutate();
-      }}
+      mutation={issue}
+      done={({ version }) => t('doctor.rx.issued', { version })}
+      failure={(error) => <IssueError error={error} />}
+      onSave={() => issue.mutate()}
+      action={t(issued ? 'doctor.rx.amend' : 'doctor.rx.issue')}
     >
       <Field
         label={t('doctor.rx.diagnosis')}
@@ -112,37 +123,15 @@ export function PrescriptionForm({
             <fieldset key={m.key} className="rounded-md border border-stone-300 p-3">
               <legend className="px-1 font-medium">{t('doctor.rx.medicine', { n })}</legend>
               <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">
-                <Field
-                  label={t('doctor.rx.name')}
-                  value={m.name}
-                  onChange={(e) => change(m.key, 'name', e.target.value)}
-                />
-                <Field
-                  label={t('doctor.rx.form')}
-                  value={m.form}
-                  onChange={(e) => change(m.key, 'form', e.target.value)}
-                />
-                <Field
-                  label={t('doctor.rx.dose')}
-                  value={m.dose}
-                  onChange={(e) => change(m.key, 'dose', e.target.value)}
-                />
-                <Field
-                  label={t('doctor.rx.frequency')}
-                  value={m.frequency}
-                  onChange={(e) => change(m.key, 'frequency', e.target.value)}
-                />
-                <Field
-                  label={t('doctor.rx.duration')}
-                  type="number"
-                  value={m.days}
-                  onChange={(e) => change(m.key, 'days', e.target.value)}
-                />
-                <Field
-                  label={t('doctor.rx.instructions')}
-                  value={m.instructions}
-                  onChange={(e) => change(m.key, 'instructions', e.target.value)}
-                />
+                {MEDICINE_FIELDS.map(({ field, label, type }) => (
+                  <Field
+                    key={field}
+                    label={t(label)}
+                    type={type}
+                    value={m[field]}
+                    onChange={(e) => change(m.key, field, e.target.value)}
+                  />
+                ))}
               </div>
               {medicines.length > 1 && (
                 <Button
@@ -175,14 +164,7 @@ export function PrescriptionForm({
         value={followUp}
         onChange={(e) => setFollowUp(e.target.value)}
       />
-      {issue.isError && <IssueError error={issue.error} />}
-      {issue.isSuccess && <Notice>{t('doctor.rx.issued', { version: issue.data.version })}</Notice>}
-      <div>
-        <Button type="submit" disabled={issue.isPending}>
-          {t(issued ? 'doctor.rx.amend' : 'doctor.rx.issue')}
-        </Button>
-      </div>
-    </form>
+    </SavingForm>
   );
 }
 

@@ -20,10 +20,10 @@ import {
   SPECIALIZATIONS,
   type Specialization,
 } from '../../ui/domain';
-import { ErrorNotice, QueryView } from '../../ui/errors';
-import { Button, Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
+import { QueryView } from '../../ui/errors';
+import { Field, Notice, PageTitle, Select, TextArea } from '../../ui/kit';
 import { COUNCILS, type Council, type OwnProfile, PROFILE_KEY, useOwnProfile } from './data';
-import { CheckboxGroup, Section } from './fields';
+import { CheckboxGroup, SavingForm, Section } from './fields';
 
 export default function ProfilePage() {
   const { t } = useI18n();
@@ -99,12 +99,12 @@ function ProfileForm({ profile }: { profile: OwnProfile | null }) {
     });
 
   return (
-    <form
+    <SavingForm
       className="flex flex-col gap-4"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
+      mutation={save}
+      done={() => t('doctor.profile.saved')}
+      onSave={submit}
+      action={t('common.save')}
     >
       <Section title={t('doctor.profile.sectionRegistration')}>
         <div className="grid gap-4 sm:grid-cols-2">
@@ -195,13 +195,6 @@ function ProfileForm({ profile }: { profile: OwnProfile | null }) {
           onChange={(e) => setBio(e.target.value)}
         />
       </Section>
-      {save.isError && <ErrorNotice error={save.error} />}
-      {save.isSuccess && <Notice>{t('doctor.profile.saved')}</Notice>}
-      <div>
-        <Button type="submit" disabled={save.isPending}>
-          {t('common.save')}
-        </Button>
-      </div>
-    </form>
+    </SavingForm>
   );
 }

@@ -6,10 +6,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
-import { useI18n } from '../../i18n';
-import { ErrorNotice } from '../../ui/errors';
-import { Button, Field, Notice } from '../../ui/kit';
-import { Section } from './fields';
+import { type MessageKey, useI18n } from '../../i18n';
+import { Button, Field } from '../../ui/kit';
+import { SavingForm, Section } from './fields';
 import {
   type Hours,
   type OverrideRow,
@@ -23,6 +22,13 @@ type Schedule = Schemas['Schedule'];
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 const DEFAULT_HOURS: Hours = { start: '09:00', end: '13:00', slotMinutes: 30, mode: 'video' };
 
+/** The booking rules' inputs: how far ahead, the gap between slots, the least notice. */
+const BOOKING_RULE_FIELDS = [
+  { field: 'horizonDays', label: 'doctor.schedule.horizon' },
+  { field: 'bufferMinutes', label: 'doctor.schedule.buffer' },
+  { field: 'minNoticeMinutes', label: 'doctor.schedule.notice' },
+] as const satisfies readonly { field: string; label: MessageKey }[];
+
 export const SCHEDULE_KEY = ['doctor', 'schedule'] as const;
 
 export function ScheduleEditor({ schedule, timezone }: { schedule: Schedule | null; timezone: string }) {
@@ -34,9 +40,11 @@ export function ScheduleEditor({ schedule, timezone }: { schedule: Schedule | nu
   const [overrides, setOverrides] = useState<OverrideRow[]>(() =>
     (schedule?.overrides ?? []).map((o) => keyed({ ...DEFAULT_HOURS, unavailable: false, ...o })),
   );
-  const [horizonDays, setHorizonDays] = useState(String(schedule?.horizonDays ?? 30));
-  const [bufferMinutes, setBufferMinutes] = useState(String(schedule?.bufferMinutes ?? 0));
-  const [minNoticeMinutes, setMinNoticeMinutes] = useState(String(schedule?.minNoticeMinutes ?? 0));
+  const [bookingRules, setBookingRules] = useState({
+    horizonDays: String(schedule?.horizonDays ?? 30),
+    bufferMinutes: String(schedule?.bufferMinutes ?? 0),
+    minNoticeMinutes: String(schedule?.minNoticeMinutes ?? 0),
+  });
 
   const save = useMutation({
     mutationFn: (body: Schemas['ScheduleRequest']) => call(api.PUT('/api/v1/doctors/me/schedule', { body })),
@@ -54,9 +62,9 @@ export function ScheduleEditor({ schedule, timezone }: { schedule: Schedule | nu
       overrides: overrides.map(({ date, unavailable, start, end, slotMinutes, mode }) =>
         unavailable ? { date, unavailable } : { date, start, end, slotMinutes, mode },
       ),
-      horizonDays: Number(horizonDays),
-      bufferMinutes: Number(bufferMinutes),
-      minNoticeMinutes: Number(minNoticeMinutes),
+      horizonDays: Number(bookingRules.horizonDays),
+      bufferMinutes: Number(bookingRules.bufferMinutes),
+      minNoticeMinutes: Number(bookingRules.minNoticeMinutes),
     });
 
   const changeRule = (next: RuleRow) => setRules(rules.map((r) => (r.key === next.key ? next : r)));
@@ -69,12 +77,12 @@ export function ScheduleEditor({ schedule, timezone }: { schedule: Schedule | nu
     ]);
 
   return (
-    <form
+    <SavingForm
       className="flex flex-col gap-4"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
+      mutation={save}
+      done={({ added, removed }) => t('doctor.schedule.saved', { added, removed })}
+      onSave={submit}
+      action={t('common.save')}
     >
       <Section title={t('doctor.schedule.weekly')}>
         <div className="flex flex-col gap-4">
@@ -127,35 +135,17 @@ export function ScheduleEditor({ schedule, timezone }: { schedule: Schedule | nu
       </Section>
       <Section title={t('doctor.schedule.rules')}>
         <div className="grid gap-4 sm:grid-cols-3">
-          <Field
-            label={t('doctor.schedule.horizon')}
-            type="number"
-            value={horizonDays}
-            onChange={(e) => setHorizonDays(e.target.value)}
-          />
-          <Field
-            label={t('doctor.schedule.buffer')}
-            type="number"
-            value={bufferMinutes}
-            onChange={(e) => setBufferMinutes(e.target.value)}
-          />
-          <Field
-            label={t('doctor.schedule.notice')}
-            type="number"
-            value={minNoticeMinutes}
-            onChange={(e) => setMinNoticeMinutes(e.target.value)}
-          />
+          {BOOKING_RULE_FIELDS.map(({ field, label }) => (
+            <Field
+              key={field}
+              label={t(label)}
+              type="number"
+              value={bookingRules[field]}
+              onChange={(e) => setBookingRules({ ...bookingRules, [field]: e.target.value })}
+            />
+          ))}
         </div>
       </Section>
-      {save.isError && <ErrorNotice error={save.error} />}
-      {save.isSuccess && (
-        <Notice>{t('doctor.schedule.saved', { added: save.data.added, removed: save.data.removed })}</Notice>
-      )}
-      <div>
-        <Button type="submit" disabled={save.isPending}>
-          {t('common.save')}
-        </Button>
-      </div>
-    </form>
+    </SavingForm>
   );
 }

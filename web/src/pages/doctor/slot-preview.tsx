@@ -7,16 +7,22 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call, type Schemas } from '../../api/client';
-import { useFormat, useI18n } from '../../i18n';
+import { type MessageKey, useFormat, useI18n } from '../../i18n';
 import { label, MODES, type Mode } from '../../ui/domain';
 import { ErrorNotice, QueryView } from '../../ui/errors';
 import { Badge, Button, Field, Notice, Select } from '../../ui/kit';
 import { SLOT_TONE } from './data';
-import { Section } from './fields';
+import { SavingForm, Section } from './fields';
 import { addDays, byDay, instantAt, startOfDay, todayIn } from './zoned';
 
 type OwnSlot = Schemas['OwnSlot'];
 const MINUTE = 60_000;
+/** The hand-added slot's inputs besides its mode: the day, the start and the length in minutes. */
+const NEW_SLOT_FIELDS = [
+  { field: 'date', label: 'doctor.schedule.slotDate', type: 'date' },
+  { field: 'time', label: 'doctor.schedule.slotTime', type: 'time' },
+  { field: 'minutes', label: 'doctor.schedule.slotLength', type: 'number' },
+] as const satisfies readonly { field: string; label: MessageKey; type: string }[];
 
 export function SlotPreview({ timezone, verified }: { timezone: string; verified: boolean }) {
   const { t } = useI18n();
@@ -98,14 +104,16 @@ export function SlotPreview({ timezone, verified }: { timezone: string; verified
 function AddSlot({ timezone }: { timezone: string }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
-  const [date, setDate] = useState(addDays(todayIn(timezone), 1));
-  const [time, setTime] = useState('18:00');
-  const [minutes, setMinutes] = useState('30');
+  const [newSlot, setNewSlot] = useState(() => ({
+    date: addDays(todayIn(timezone), 1),
+    time: '18:00',
+    minutes: '30',
+  }));
   const [mode, setMode] = useState<Mode>('video');
   const add = useMutation({
     mutationFn: () => {
-      const startsAt = instantAt(date, time, timezone);
-      const endsAt = new Date(startsAt.getTime() + Number(minutes) * MINUTE);
+      const startsAt = instantAt(newSlot.date, newSlot.time, timezone);
+      const endsAt = new Date(startsAt.getTime() + Number(newSlot.minutes) * MINUTE);
       return call(
         api.POST('/api/v1/doctors/me/slots', {
           body: { slots: [{ startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), mode }] },
@@ -115,33 +123,24 @@ function AddSlot({ timezone }: { timezone: string }) {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['doctor', 'slots'] }),
   });
   return (
-    <form
+    <SavingForm
       className="mt-4 flex flex-col gap-3 border-t border-stone-200 pt-4"
-      onSubmit={(e) => {
-        e.preventDefault();
-        add.mutate();
-      }}
+      mutation={add}
+      done={() => t('doctor.schedule.slotAdded')}
+      onSave={() => add.mutate()}
+      action={t('doctor.schedule.addSlot')}
     >
       <h3 className="font-semibold">{t('doctor.schedule.addSlot')}</h3>
       <div className="grid grid-cols-2 items-end gap-3 sm:grid-cols-4">
-        <Field
-          label={t('doctor.schedule.slotDate')}
-          type="date"
-          value={date}
-          onChange={(e) => setDate(e.target.value)}
-        />
-        <Field
-          label={t('doctor.schedule.slotTime')}
-          type="time"
-          value={time}
-          onChange={(e) => setTime(e.target.value)}
-        />
-        <Field
-          label={t('doctor.schedule.slotLength')}
-          type="number"
-          value={minutes}
-          onChange={(e) => setMinutes(e.target.value)}
-        />
+        {NEW_SLOT_FIELDS.map(({ field, label, type }) => (
+          <Field
+            key={field}
+            label={t(label)}
+            type={type}
+            value={newSlot[field]}
+            onChange={(e) => setNewSlot({ ...newSlot, [field]: e.target.value })}
+          />
+        ))}
         <Select
           label={t('doctor.schedule.mode')}
           value={mode}
@@ -154,13 +153,6 @@ function AddSlot({ timezone }: { timezone: string }) {
           ))}
         </Select>
       </div>
-      {add.isError && <ErrorNotice error={add.error} />}
-      {add.isSuccess && <Notice>{t('doctor.schedule.slotAdded')}</Notice>}
-      <div>
-        <Button type="submit" disabled={add.isPending}>
-          {t('doctor.schedule.addSlot')}
-        </Button>
-      </div>
-    </form>
+    </SavingForm>
   );
 }

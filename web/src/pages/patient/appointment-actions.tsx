@@ -5,7 +5,7 @@
  * attempt is retried; a slot taken meanwhile refreshes the grid and says so.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { ApiError, api, call, type Schemas } from '../../api/client';
 import { useFormat, useI18n } from '../../i18n';
 import { ErrorNotice, QueryView } from '../../ui/errors';
@@ -22,6 +22,19 @@ function useRefreshAppointment(id: string) {
     void queries.invalidateQueries({ queryKey: ['appointment', id] });
     void queries.invalidateQueries({ queryKey: ['appointments'] });
   };
+}
+
+/** An action opened for confirming, under its own heading; `edge` colours its border. */
+function ActionPanel({ title, edge, children }: { title: string; edge: string; children: ReactNode }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id} className={`flex flex-col gap-3 rounded-md border ${edge} p-3`}>
+      <h3 id={id} className="font-semibold">
+        {title}
+      </h3>
+      {children}
+    </section>
+  );
 }
 
 /** What a cancellation did: shown by the page (the cancel form is gone once the state changes). */
@@ -84,13 +97,7 @@ export function CancelAction({
     );
   }
   return (
-    <section
-      aria-labelledby="cancel-heading"
-      className="flex flex-col gap-3 rounded-md border border-red-200 p-3"
-    >
-      <h3 id="cancel-heading" className="font-semibold">
-        {t('patient.cancel.title')}
-      </h3>
+    <ActionPanel title={t('patient.cancel.title')} edge="border-red-200">
       <QueryView query={quote}>
         {(q) =>
           q.canCancel ? (
@@ -127,7 +134,7 @@ export function CancelAction({
           )
         }
       </QueryView>
-    </section>
+    </ActionPanel>
   );
 }
 
@@ -175,13 +182,7 @@ export function RescheduleAction({ appointment }: { appointment: Appointment }) 
     );
   }
   return (
-    <section
-      aria-labelledby="reschedule-heading"
-      className="flex flex-col gap-3 rounded-md border border-stone-300 p-3"
-    >
-      <h3 id="reschedule-heading" className="font-semibold">
-        {t('patient.reschedule.title')}
-      </h3>
+    <ActionPanel title={t('patient.reschedule.title')} edge="border-stone-300">
       {taken && (
         <p role="alert" className="rounded-md border border-amber-400 bg-amber-50 p-3 text-amber-950">
           {t('patient.book.taken')}
@@ -208,6 +209,6 @@ export function RescheduleAction({ appointment }: { appointment: Appointment }) 
           {t('common.cancel')}
         </Button>
       </div>
-    </section>
+    </ActionPanel>
   );
 }

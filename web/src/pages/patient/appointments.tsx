@@ -10,7 +10,7 @@ import { api, call, type Schemas } from '../../api/client';
 import { type MessageKey, useI18n } from '../../i18n';
 import { label, StatusBadge } from '../../ui/domain';
 import { ErrorNotice } from '../../ui/errors';
-import { Button, Card, PageTitle } from '../../ui/kit';
+import { Card, PageTitle, ShowMore } from '../../ui/kit';
 import { useWhen } from './shared';
 
 type Range = { from: string } | { to: string };
@@ -55,16 +55,7 @@ function AppointmentList({ which, title, range }: { which: string; title: Messag
           <Row key={appointment.id} appointment={appointment} />
         ))}
       </ul>
-      {list.hasNextPage && (
-        <Button
-          kind="secondary"
-          className="self-start"
-          disabled={list.isFetchingNextPage}
-          onClick={() => void list.fetchNextPage()}
-        >
-          {t('common.more')}
-        </Button>
-      )}
+      <ShowMore list={list}>{t('common.more')}</ShowMore>
     </Card>
   );
 }

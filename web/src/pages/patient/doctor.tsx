@@ -9,11 +9,11 @@ import { useState } from 'react';
 import { useLocation, useParams } from 'wouter';
 import { ApiError, api, call, type Schemas } from '../../api/client';
 import { useSession } from '../../api/session';
-import { useFormat, useI18n } from '../../i18n';
-import { label, languageName } from '../../ui/domain';
+import { useI18n } from '../../i18n';
 import { ErrorNotice, QueryView } from '../../ui/errors';
 import { Card, Notice, PageTitle } from '../../ui/kit';
 import { BookingPanel } from './booking-panel';
+import { DoctorFacts } from './doctor-facts';
 import { slotsKey } from './live-slots';
 import { useIdempotencyKey } from './shared';
 import { SlotGrid } from './slot-grid';
@@ -47,31 +47,10 @@ export default function DoctorPage() {
 }
 
 function Profile({ doctor }: { doctor: Schemas['Doctor'] }) {
-  const { t, locale } = useI18n();
-  const format = useFormat();
   return (
     <div className="flex flex-col gap-1">
       <PageTitle>{doctor.name}</PageTitle>
-      <p>{doctor.specializations.map((s) => label(t, 'spec', s)).join(', ')}</p>
-      <p className="text-stone-700">
-        {t('patient.doctor.languages')}: {doctor.languages.map((l) => languageName(locale, l)).join(', ')}
-      </p>
-      <p className="text-stone-700">
-        {t('patient.doctor.modes')}: {doctor.modes.map((m) => label(t, 'mode', m)).join(', ')}
-      </p>
-      <p>
-        {t('patient.doctor.fee')}: <strong>{format.money(doctor.feeMinor, doctor.currency)}</strong>
-      </p>
-      <p className="text-stone-700">
-        {doctor.rating.count > 0
-          ? t('patient.doctor.rating', {
-              average: format.number(doctor.rating.average, 1),
-              count: format.number(doctor.rating.count),
-            })
-          : t('patient.doctor.noRating')}
-        {' · '}
-        {t('patient.doctor.experience', { years: format.number(doctor.experienceYears) })}
-      </p>
+      <DoctorFacts doctor={doctor} withModes />
       {doctor.bio && <p className="mt-2 max-w-prose whitespace-pre-line">{doctor.bio}</p>}
     </div>
   );

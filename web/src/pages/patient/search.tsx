@@ -8,10 +8,11 @@ import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
 import { api, call, type Schemas } from '../../api/client';
 import type { paths } from '../../api/schema';
-import { useFormat, useI18n } from '../../i18n';
+import { useI18n } from '../../i18n';
 import { LANGUAGES, label, languageName, MODES, SPECIALIZATIONS } from '../../ui/domain';
 import { ErrorNotice } from '../../ui/errors';
-import { Button, Card, Field, PageTitle, Select } from '../../ui/kit';
+import { Button, Card, Field, PageTitle, Select, ShowMore } from '../../ui/kit';
+import { DoctorFacts } from './doctor-facts';
 
 type Filters = Omit<NonNullable<paths['/api/v1/doctors']['get']['parameters']['query']>, 'cursor' | 'limit'>;
 
@@ -36,7 +37,6 @@ function filtersOf(form: FormData): Filters {
 
 export default function SearchPage() {
   const { t, locale } = useI18n();
-  const format = useFormat();
   const [filters, setFilters] = useState<Filters>({});
   const results = useInfiniteQuery({
     queryKey: ['doctors', filters],
@@ -128,34 +128,17 @@ export default function SearchPage() {
         <ul className="grid grid-cols-1 gap-3 md:grid-cols-2">
           {doctors.map((doctor) => (
             <li key={doctor.id}>
-              <DoctorCard doctor={doctor} money={format.money} />
+              <DoctorCard doctor={doctor} />
             </li>
           ))}
         </ul>
-        {results.hasNextPage && (
-          <Button
-            kind="secondary"
-            className="self-start"
-            disabled={results.isFetchingNextPage}
-            onClick={() => void results.fetchNextPage()}
-          >
-            {t('common.more')}
-          </Button>
-        )}
+        <ShowMore list={results}>{t('common.more')}</ShowMore>
       </section>
     </div>
   );
 }
 
-function DoctorCard({
-  doctor,
-  money,
-}: {
-  doctor: Schemas['Doctor'];
-  money: (minor: number, currency?: string) => string;
-}) {
-  const { t, locale } = useI18n();
-  const format = useFormat();
+function DoctorCard({ doctor }: { doctor: Schemas['Doctor'] }) {
   return (
     <Card className="flex h-full flex-col gap-1">
       <h3 className="text-lg font-semibold">
@@ -163,23 +146,7 @@ function DoctorCard({
           {doctor.name}
         </Link>
       </h3>
-      <p>{doctor.specializations.map((s) => label(t, 'spec', s)).join(', ')}</p>
-      <p className="text-stone-700">
-        {t('patient.doctor.languages')}: {doctor.languages.map((l) => languageName(locale, l)).join(', ')}
-      </p>
-      <p>
-        {t('patient.doctor.fee')}: <strong>{money(doctor.feeMinor, doctor.currency)}</strong>
-      </p>
-      <p className="text-stone-700">
-        {doctor.rating.count > 0
-          ? t('patient.doctor.rating', {
-              average: format.number(doctor.rating.average, 1),
-              count: format.number(doctor.rating.count),
-            })
-          : t('patient.doctor.noRating')}
-        {' · '}
-        {t('patient.doctor.experience', { years: format.number(doctor.experienceYears) })}
-      </p>
+      <DoctorFacts doctor={doctor} />
     </Card>
   );
 }
