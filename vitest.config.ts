@@ -9,8 +9,11 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file has its own database and Redis prefix, so files can run side by side.
+    // Each file has its own database and Redis prefix, so files can run side by side. Two at a
+    // time (vitest's default is cores − 1, one here): most files wait on processes, PostgreSQL or a
+    // browser, so two cores run two files in ~0.6 of the time (measured: 1,098 s → 688 s).
     fileParallelism: true,
+    maxWorkers: 2,
     projects: [
       {
         extends: true,

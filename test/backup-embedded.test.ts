@@ -43,7 +43,10 @@ async function emailsIn(source: { tarball: Buffer } | { dir: string }): Promise<
 }
 
 describe('embedded backup', () => {
-  it('is a snapshot of the data directory that PGlite opens; the drill passes; it restores into a directory', async () => {
+  // Three CLI processes, each opening PGlite (~8 s apiece on two busy cores).
+  it('is a snapshot of the data directory that PGlite opens; the drill passes; it restores into a directory', {
+    timeout: 120_000,
+  }, async () => {
     const made = await cli(['backup', '--out', path.join(dataDir, 'backups')]);
     expect(made.code, made.output).toBe(0);
     const file = /^backup: (\S+) \(/m.exec(made.output)![1]!;

@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCodeAt } from '../src/modules/auth/totp.ts';
 import {
+  ApiUser,
   checkBothSizes,
   launchBrowser,
   newContext,
@@ -63,6 +64,16 @@ describe('accounts in the browser', () => {
   it('stays signed in across a reload (the cookie restores the session)', async () => {
     await page.reload();
     await expect.poll(() => page.getByRole('link', { name: 'My appointments' }).count()).toBe(1);
+  });
+
+  it('the language switch changes the page and the account’s language (its mails)', async () => {
+    const account = await ApiUser.login(server, email, password);
+    expect((await account.call<{ locale: string }>('GET', '/me')).locale).toBe('en');
+    await page.getByRole('banner').getByLabel('Language').selectOption('hi');
+    await page.getByRole('link', { name: 'मेरी अपॉइंटमेंट' }).waitFor();
+    await expect.poll(async () => (await account.call<{ locale: string }>('GET', '/me')).locale).toBe('hi');
+    await page.getByRole('banner').getByLabel('भाषा').selectOption('en');
+    await page.getByRole('link', { name: 'My appointments' }).waitFor();
   });
 
   it('enrols MFA on the account page and shows the recovery codes once', async () => {

@@ -8,7 +8,9 @@ const api = process.env.API_ORIGIN ?? 'http://localhost:3000';
 
 export default defineConfig({
   plugins: [react(), tailwindcss()],
-  build: { outDir: 'dist', manifest: true, sourcemap: false, chunkSizeWarningLimit: 300 },
+  // The budget that matters is the first page's gzipped JavaScript (test/web-bundle.test.ts: ≤ 200 KB);
+  // raw, the entry is ~350 KB with both languages' catalogues, so warn only past that.
+  build: { outDir: 'dist', manifest: true, sourcemap: false, chunkSizeWarningLimit: 400 },
   server: {
     port: 5173,
     proxy: {

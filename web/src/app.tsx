@@ -6,6 +6,7 @@
 import { type ComponentType, lazy, type ReactNode, Suspense } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { logout } from './api/auth';
+import { api, call } from './api/client';
 import { type Role, useSession } from './api/session';
 import { HOME } from './home';
 import { LOCALES, type Locale, type MessageKey, useI18n } from './i18n';
@@ -59,6 +60,12 @@ function Header() {
   const { user } = useSession();
   const [location, navigate] = useLocation();
   const links = NAV[user?.role ?? 'anonymous'];
+  // The account remembers the choice too: the API's mails and messages use it. The page has
+  // already switched; a failed save only means mails stay in the old language until the next try.
+  const chooseLocale = (next: Locale) => {
+    setLocale(next);
+    if (user) void call(api.PATCH('/api/v1/me', { body: { locale: next } })).catch(() => undefined);
+  };
   return (
     <header className="border-b border-emerald-900 bg-emerald-900 text-white">
       <div className="mx-auto flex max-w-5xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
@@ -82,7 +89,7 @@ function Header() {
             <span className="sr-only">{t('nav.language')}</span>
             <select
               value={locale}
-              onChange={(e) => setLocale(e.target.value as Locale)}
+              onChange={(e) => chooseLocale(e.target.value as Locale)}
               className="min-h-11 rounded border border-emerald-700 bg-emerald-950 px-2 text-white"
             >
               {LOCALES.map((l) => (

@@ -36,6 +36,8 @@ export async function register(body: {
   password: string;
   name: string;
   role: 'patient' | 'doctor';
+  /** The language of the mails the account will get. */
+  locale: 'en' | 'hi';
 }): Promise<SessionUser> {
   return signedIn(await call(api.POST('/api/v1/auth/register', { body, ...cookieMode })));
 }

@@ -9,7 +9,7 @@ import { Button, Card, Field, PageTitle } from '../../ui/kit';
 import { afterSignIn } from './next';
 
 export default function RegisterPage() {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const search = useSearch();
   const [, navigate] = useLocation();
   const signUp = useMutation({
@@ -19,6 +19,7 @@ export default function RegisterPage() {
         email: String(form.get('email')),
         password: String(form.get('password')),
         role: form.get('role') === 'doctor' ? 'doctor' : 'patient',
+        locale,
       }),
     onSuccess: (user) =>
       navigate(user.role === 'doctor' ? '/doctor/profile' : afterSignIn(user.role, search)),
