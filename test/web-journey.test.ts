@@ -3,11 +3,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiUser,
-  adminOf,
   launchBrowser,
   newContext,
   signInThroughPage,
   startWebServer,
+  verifiedDoctor,
   type WebServer,
 } from './helpers/browser.ts';
 import { uniqueName } from './helpers/services.ts';
@@ -48,19 +48,7 @@ beforeAll(async () => {
   ]);
   // Accounts and the doctor's profile and verification are set up through the API; the schedule,
   // the booking and the consultation happen on the pages.
-  doctor = await ApiUser.register(server, 'doctor', DOCTOR_NAME);
-  await doctor.call('PUT', '/doctors/me', {
-    registrationNumber: `NCISM/AY/${uniqueName('r').slice(-8)}`,
-    council: 'NCISM',
-    specializations: ['kayachikitsa'],
-    languages: ['hi', 'en'],
-    feeMinor: 50000,
-    modes: ['video'],
-    timezone: ZONE,
-    bio: 'Kayachikitsa physician',
-  });
-  ({ id: profileId } = await doctor.call<{ id: string }>('GET', '/doctors/me'));
-  await (await adminOf(server)).call('POST', `/admin/doctors/${profileId}/verify`, { status: 'verified' });
+  ({ doctor, profileId } = await verifiedDoctor(server, { name: DOCTOR_NAME, schedule: false }));
   patient = await ApiUser.register(server, 'patient', PATIENT_NAME);
   await patient.call('PUT', '/me/profile', { dateOfBirth: '1990-05-17', sex: 'female' });
 

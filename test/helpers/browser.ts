@@ -194,12 +194,20 @@ export class ApiUser {
 export const adminOf = (server: WebServer) => ApiUser.login(server, ADMIN.email, ADMIN.password);
 
 /**
- * A verified doctor with a profile and a schedule every day from `start` to `end` (their zone,
+ * A verified doctor with a profile and (unless `schedule: false`) a schedule every day from `start` to `end` (their zone,
  * Asia/Kolkata), 30-minute video slots for `horizonDays`: bookable at once.
  */
 export async function verifiedDoctor(
   server: WebServer,
-  options: { name?: string; start?: string; end?: string; horizonDays?: number; feeMinor?: number } = {},
+  options: {
+    name?: string;
+    start?: string;
+    end?: string;
+    horizonDays?: number;
+    feeMinor?: number;
+    /** false: no schedule (the test publishes one on the page). */
+    schedule?: boolean;
+  } = {},
 ): Promise<{ doctor: ApiUser; profileId: string }> {
   const doctor = await ApiUser.register(server, 'doctor', options.name ?? 'Dr. Asha Rao');
   await doctor.call('PUT', '/doctors/me', {
@@ -219,7 +227,9 @@ export async function verifiedDoctor(
     slotMinutes: 30,
     mode: 'video',
   }));
-  await doctor.call('PUT', '/doctors/me/schedule', { rules, horizonDays: options.horizonDays ?? 3 });
+  if (options.schedule !== false) {
+    await doctor.call('PUT', '/doctors/me/schedule', { rules, horizonDays: options.horizonDays ?? 3 });
+  }
   const { id: profileId } = await doctor.call<{ id: string }>('GET', '/doctors/me');
   const admin = await adminOf(server);
   await admin.call('POST', `/admin/doctors/${profileId}/verify`, { status: 'verified' });

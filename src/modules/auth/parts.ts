@@ -89,3 +89,8 @@ export async function loadUser(db: Db, id: string): Promise<User> {
   if (!user) throw accountGone();
   return user;
 }
+
+/** Register, login, MFA, refresh and password reset: a tighter limit per IP and per route than the general one. */
+export const authLimit = (route: string, perMinute: number) => ({
+  rateLimit: { max: perMinute, scope: `auth:${route}`, by: 'ip' as const },
+});

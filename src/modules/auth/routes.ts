@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Role } from '../../config.ts';
 import { type AuthContext, metaOf, requireAuth, requireRole } from '../../http/index.ts';
 import { inRequestedMode } from './cookie-session.ts';
+import { authLimit } from './parts.ts';
 import * as s from './schemas.ts';
 import type { AuthService } from './service.ts';
 import { sessionRoutes } from './session-routes.ts';
@@ -19,10 +20,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app,
   { auth, doctorProfileOf, mfaRequiredRoles, authPerMinute },
 ) => {
-  // Register, login, MFA, refresh and password reset: a tighter limit per IP and per route than the general one.
-  const authLimit = (route: string) => ({
-    rateLimit: { max: authPerMinute, scope: `auth:${route}`, by: 'ip' as const },
-  });
+  const limited = (route: string) => authLimit(route, authPerMinute);
   const signedIn = requireRole('any', { mfaRequiredRoles, allowWithoutMfa: true });
   const tags = ['auth'];
   const noContent = z.undefined().describe('Done');
@@ -35,7 +33,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app.post(
     '/auth/register',
     {
-      config: authLimit('/auth/register'),
+      config: limited('/auth/register'),
       schema: {
         tags,
         summary: 'Create a patient or doctor account',
@@ -55,7 +53,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app.post(
     '/auth/login',
     {
-      config: authLimit('/auth/login'),
+      config: limited('/auth/login'),
       schema: {
         tags,
         summary: 'Password login; may answer with an MFA challenge',
@@ -78,7 +76,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app.post(
     '/auth/mfa/verify',
     {
-      config: authLimit('/auth/mfa/verify'),
+      config: limited('/auth/mfa/verify'),
       schema: {
         tags,
         summary: 'Complete an MFA login',
@@ -123,7 +121,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app.post(
     '/auth/password/forgot',
     {
-      config: authLimit('/auth/password/forgot'),
+      config: limited('/auth/password/forgot'),
       schema: {
         tags,
         summary: 'Mail a password-reset token (the same answer whether or not the account exists)',
@@ -142,7 +140,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
   app.post(
     '/auth/password/reset',
     {
-      config: authLimit('/auth/password/reset'),
+      config: limited('/auth/password/reset'),
       schema: {
         tags,
         summary: 'Set a new password with a mailed token; ends every session of the account',

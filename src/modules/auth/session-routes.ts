@@ -9,6 +9,7 @@ import {
   isCookieMode,
   refreshCookieOf,
 } from './cookie-session.ts';
+import { authLimit } from './parts.ts';
 import * as s from './schemas.ts';
 import type { AuthService } from './service.ts';
 
@@ -60,7 +61,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ auth: AuthService; authPerMi
   app.post(
     '/auth/refresh',
     {
-      config: { rateLimit: { max: authPerMinute, scope: 'auth:/auth/refresh', by: 'ip' as const } },
+      config: authLimit('/auth/refresh', authPerMinute),
       schema: {
         tags,
         summary: 'Rotate a refresh token',
