@@ -14,6 +14,7 @@ import {
 } from './http/index.ts';
 import { registerApiDocs } from './http/openapi/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
+import { registerTracing, traceIdOf } from './http/tracing.ts';
 import { registerWebApp } from './http/web-app.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { appointmentRoutes } from './modules/appointments/routes.ts';
@@ -72,6 +73,8 @@ export async function buildApp(platform: Platform): Promise<App> {
   });
   const app = base.withTypeProvider<ZodTypeProvider>();
   base.setChildLoggerFactory((logger, bindings, options) => lazyChild(logger as Logger, bindings, options));
+  // First: the request's span is active for every hook and handler after it.
+  if (platform.tracing) registerTracing(base, platform.tracing);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -113,7 +116,14 @@ export async function buildApp(platform: Platform): Promise<App> {
     }
     if (accessLog.isLevelEnabled('info')) {
       accessLog.info(
-        { requestId: request.id, method: request.method, route, status, ms: Math.round(reply.elapsedTime) },
+        {
+          requestId: request.id,
+          ...(request.span ? { traceId: traceIdOf(request.span) } : {}),
+          method: request.method,
+          route,
+          status,
+          ms: Math.round(reply.elapsedTime),
+        },
         'request',
       );
     }

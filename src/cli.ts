@@ -1,145 +1,65 @@
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
-import { backupCommand, isBackupCommand } from './db/backup/commands.ts';
-import { migrateToLatest } from './db/migrate.ts';
-import { PHI_ROTATE_USAGE, phiRotateCommand } from './db/phi-rotate.ts';
-import { seedLoadCommand } from './db/seed/command.ts';
-import { writeOpenApiDocument } from './http/openapi/export.ts';
-import { passwordSchema } from './modules/auth/schemas.ts';
-import { DataDirInUse } from './platform/db/dir-lock.ts';
-import { describePartitions, MONTHS_AHEAD } from './platform/db/partitions.ts';
-import { createPlatform } from './platform/platform.ts';
-import { auditServiceOf, createServices } from './services.ts';
+/**
+ * `npm run cli -- <command> [options]`: the operator's commands (src/cli/commands.ts lists them).
+ *
+ * - `--help`/`-h` (on any command, before `--`), `help [command]`: usage on stdout, exit 0, and
+ *   nothing opened: no configuration read, no database.
+ * - Arguments are checked before anything opens (src/cli/command.ts).
+ * - Exit status 0 when done, 1 on any failure, with one line on stderr saying why
+ *   (src/cli/failure.ts); `--verbose` or LOG_LEVEL=debug adds the whole error.
+ */
+import { inspect } from 'node:util';
+import { parseCommand } from './cli/command.ts';
+import { commandNamed, suggestion, USAGE } from './cli/commands.ts';
+import { UsageError } from './cli/usage.ts';
 
-const USAGE = `Usage: npm run cli -- <command>
-  migrate                                   apply pending database migrations
-  create-admin --email E --name N           create an admin (password from ADMIN_PASSWORD or --password)
-  audit-verify                              seal pending audit rows and verify the chain (exit 1 if broken)
-  seed-load --doctors N --patients M --days D [--appointments A [--history-days H]] [--seed S]
-                                            fill an empty database with realistic data (COPY; benchmarks)
-  phi-rotate [--batch N]                    re-seal every encrypted value with the first PHI key (--help)
-  backup [--out DIR]                        back up the database (pg_dump, or the embedded snapshot) (--help)
-  restore FILE --into TARGET [--force]      restore a backup; refuses a non-empty target unless --force (--help)
-  backup-verify [FILE] [--out DIR]          the restore drill: restore, compare with the source (--help)
-  partitions                                make monthly partitions ahead, detach those past retention (--help)
-  analytics-rebuild                         recompute every analytics rollup from the raw rows (after a bulk load)
-  openapi [--out FILE]                      write the OpenAPI document the server serves (docs/openapi.json; the web app's types)`;
+/** The options part of a list of arguments: what comes before `--` (after it, every word is a value). */
+const optionsOf = (list: string[]) => (list.includes('--') ? list.slice(0, list.indexOf('--')) : list);
 
-const PARTITIONS_USAGE = `Usage: npm run cli -- partitions
-  What the daily maintenance job does, now: for appointments and audit_logs, make the monthly
-  partitions from this month to ${MONTHS_AHEAD} months ahead (moving in rows the DEFAULT partition caught
-  for those months), then detach the months that ended more than MEDICAL_RECORDS_RETENTION_YEARS
-  ago into schema archive (never dropped; a month with live rows stays). One line per table: its
-  months, what was made and detached, and the rows in its DEFAULT partition (alert on > 0).
-  Exit 1 when a table's locks were busy (run it again).`;
+const args = process.argv.slice(2);
+const verbose = optionsOf(args).includes('--verbose');
+// What a command sees: everything but the CLI's own flag.
+const [name, ...rest] = verbose ? args.toSpliced(args.indexOf('--verbose'), 1) : args;
+const wantsHelp = (list: string[]) => optionsOf(list).some((a) => a === '--help' || a === '-h');
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help') {
-    console.log(USAGE);
-    return command ? 0 : 1;
+async function main(): Promise<number> {
+  if (name === undefined) {
+    console.error(USAGE);
+    return 1;
   }
-  if (command === 'phi-rotate' && rest.includes('--help')) {
-    console.log(PHI_ROTATE_USAGE);
+  if (name === '--help' || name === '-h') {
+    console.log(USAGE);
     return 0;
   }
-  if (isBackupCommand(command)) {
-    return backupCommand(
-      command,
-      rest,
-      () => loadConfig(),
-      (platform, db) => auditServiceOf(platform, db),
-    );
+  if (name === 'help') {
+    const about = rest[0] === undefined ? undefined : known(rest[0]);
+    console.log(about?.usage ?? USAGE);
+    return 0;
   }
-  if (command === 'openapi') return writeOpenApiDocument(rest);
-  if (command === 'partitions' && rest.length > 0) {
-    console.log(PARTITIONS_USAGE);
-    return rest.includes('--help') ? 0 : 1;
+  const command = known(name);
+  if (wantsHelp(rest)) {
+    console.log(command.usage);
+    return 0;
   }
-  // `migrate` and `partitions` report what they did themselves; other commands migrate on start like the server.
-  const reporting = command === 'migrate' || command === 'partitions';
-  const config = reporting ? { ...loadConfig(), migrateOnStart: false } : loadConfig();
-  const platform = await createPlatform(config);
-  try {
-    switch (command) {
-      case 'migrate': {
-        const { results } = await migrateToLatest(platform.db);
-        console.log(
-          results?.length ? results.map((r) => `${r.migrationName}: ${r.status}`).join('\n') : 'up to date',
-        );
-        return 0;
-      }
-      case 'create-admin': {
-        const { values } = parseArgs({
-          args: rest,
-          options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
-        });
-        const password = values.password ?? process.env.ADMIN_PASSWORD;
-        if (!values.email || !password) {
-          console.error('create-admin needs --email and a password (ADMIN_PASSWORD or --password)');
-          return 1;
-        }
-        const checked = passwordSchema.safeParse(password);
-        if (!checked.success) {
-          console.error(`password ${checked.error.issues[0]?.message ?? 'is invalid'}`);
-          return 1;
-        }
-        const { auth } = createServices(platform);
-        const { created, id } = await auth.ensureAdmin({
-          email: values.email,
-          password,
-          name: values.name ?? 'Administrator',
-        });
-        console.log(created ? `admin created: ${id}` : `an account with that email already exists: ${id}`);
-        return created ? 0 : 1;
-      }
-      case 'audit-verify': {
-        const { audit } = createServices(platform);
-        await audit.seal();
-        const report = await audit.verify();
-        console.log(JSON.stringify(report, null, 2));
-        return report.ok ? 0 : 1;
-      }
-      case 'seed-load':
-        return await seedLoadCommand(platform, rest);
-      case 'partitions': {
-        await migrateToLatest(platform.db);
-        const reports = await createServices(platform).partitions.run();
-        for (const report of reports) console.log(describePartitions(report));
-        return reports.some((r) => r.busy) ? 1 : 0;
-      }
-      case 'analytics-rebuild': {
-        const started = performance.now();
-        await createServices(platform).analytics.rebuild();
-        console.log(`analytics rollups rebuilt in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-        return 0;
-      }
-      case 'phi-rotate': {
-        const { records, appointments, auth } = createServices(platform);
-        const columns = [...records.sealedColumns, ...appointments.sealedColumns, ...auth.sealedColumns];
-        return await phiRotateCommand(platform, columns, rest);
-      }
-      default:
-        console.error(`unknown command "${command}"\n${USAGE}`);
-        return 1;
-    }
-  } finally {
-    await platform.close();
-  }
+  return command.run(parseCommand(command, rest));
 }
 
-const argv = process.argv.slice(2);
-main(argv).then(
+function known(given: string) {
+  const command = commandNamed(given);
+  if (command) return command;
+  if (given.startsWith('-')) throw new UsageError(`unknown option "${given}" (a command comes first)`);
+  const meant = suggestion(given);
+  throw new UsageError(`unknown command "${given}"${meant ? ` (did you mean ${meant}?)` : ''}`);
+}
+
+main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof DataDirInUse) {
-      // Most likely `npm start` on the embedded database: the CLI can't share it.
-      console.error(
-        argv[0] === 'create-admin'
-          ? `${error.message}, or use PostgreSQL (DATABASE_URL); to get an admin in embedded mode, start the server with BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD set`
-          : error.message,
-      );
-    } else console.error(error instanceof ConfigError ? error.message : error);
+  async (error: unknown) => {
+    const { describeFailure } = await import('./cli/failure.ts'); // only when something failed
+    const command = name && commandNamed(name);
+    console.error(
+      describeFailure(error, command ? command.name : undefined, command ? command.inUseHint : ''),
+    );
+    if (verbose || ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) console.error(inspect(error));
     process.exit(1);
   },
 );

@@ -22,6 +22,16 @@ export interface Config {
   /** A Redis command that takes longer fails, and the caller degrades (to the database, or no cache). */
   redisCommandTimeoutMs: number;
   logLevel: string;
+  /**
+   * OpenTelemetry traces over OTLP/HTTP (protobuf), off when `endpoint` is undefined. `sampleRatio`
+   * of new traces are kept; a request that arrives inside a sampled trace is always kept.
+   */
+  tracing: {
+    endpoint: string | undefined;
+    headers: Record<string, string>;
+    serviceName: string;
+    sampleRatio: number;
+  };
   jwt: {
     privateKeyPem: string | undefined;
     publicKeyPem: string | undefined;
@@ -170,6 +180,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    tracing: {
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      headers: Object.fromEntries(
+        (e.OTEL_EXPORTER_OTLP_HEADERS ?? '')
+          .split(',')
+          .map((pair) => pair.split('=').map((s) => decodeURIComponent(s.trim())))
+          .filter(([name, value]) => name && value !== undefined),
+      ),
+      serviceName: e.OTEL_SERVICE_NAME ?? 'amrutam',
+      sampleRatio: e.OTEL_TRACES_SAMPLER_ARG,
+    },
     jwt: {
       privateKeyPem: e.JWT_PRIVATE_KEY,
       publicKeyPem: e.JWT_PUBLIC_KEY,

@@ -35,6 +35,8 @@ import { observedQueue } from './platform/job-metrics.ts';
 import { createMailer } from './platform/mail.ts';
 import type { Platform } from './platform/platform.ts';
 import { createSmsSender } from './platform/sms.ts';
+import { tracedQueue } from './platform/traced-queue.ts';
+import { traceparentOf } from './platform/tracing.ts';
 
 /**
  * The audit service over `db`: the platform's database, or a restored copy of it (a backup carries
@@ -83,8 +85,16 @@ export function createServices(platform: Platform) {
     },
     logger,
   );
-  const queue = observedQueue(platform.kv.queue, metrics);
-  const outbox = createOutbox({ db, clock, queue, metrics, logger });
+  const observed = observedQueue(platform.kv.queue, metrics);
+  const queue = platform.tracing ? tracedQueue(observed, platform.tracing) : observed;
+  const outbox = createOutbox({
+    db,
+    clock,
+    queue,
+    metrics,
+    logger,
+    traceparent: traceparentOf(platform.tracing),
+  });
   const mailer = createMailer({ ...config.mail, dataDir: config.dataDir }, logger);
   const feed = createSlotFeed(platform.kv, logger);
   // Verification makes a doctor's schedule generate slots, and a new time zone moves them; any

@@ -410,6 +410,7 @@ describe('outbox while the queue is down', () => {
       } as unknown as MemoryQueue,
       metrics: createMetrics(),
       logger: t.platform.logger,
+      traceparent: () => null,
     });
     await expect(down.relay()).rejects.toThrow(/ECONNREFUSED/);
     const waiting = await t.platform.db
@@ -431,6 +432,7 @@ describe('outbox while the queue is down', () => {
       queue,
       metrics: createMetrics(),
       logger: t.platform.logger,
+      traceparent: () => null,
     });
     expect(await up.relay()).toBe(waiting.length);
     for (let i = 0; i < 100 && delivered.length < waiting.length; i++)

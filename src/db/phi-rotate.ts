@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { ProgressBar } from '../cli/progress.ts';
+import { UsageError } from '../cli/usage.ts';
 import type { Platform } from '../platform/platform.ts';
 import { createResealer, type SealedColumn } from '../platform/sealed-columns.ts';
-import { ProgressBar } from './seed/progress.ts';
 
 /**
  * `npm run cli -- phi-rotate`: every sealed value (clinical notes, prescriptions and their PDFs,
@@ -15,7 +16,12 @@ export const PHI_ROTATE_USAGE = `Usage: npm run cli -- phi-rotate [--batch N]
   TOTP secrets) with the first key of PHI_ENCRYPTION_KEYS; every listed key must still be there to
   open the old values. N rows per transaction (default 500). Values already on the first key are
   skipped: run it again to resume. Rotating: put the new key first, restart every process, run this,
-  then (24 h later: stored idempotent answers keep envelopes that long) remove the old key.`;
+  then (24 h later: stored idempotent answers keep envelopes that long) remove the old key.
+  Progress on stderr (a bar on a terminal, a line per column elsewhere), the summary on stdout.
+  Exit 1 when values written meanwhile with another key are left: run it again.`;
+
+/** Its options (the CLI checks them before it opens the database). */
+export const PHI_ROTATE_OPTIONS = { batch: { type: 'string' } } as const;
 
 const DEFAULT_BATCH = 500;
 
@@ -24,11 +30,10 @@ export async function phiRotateCommand(
   columns: readonly SealedColumn[],
   args: string[],
 ): Promise<number> {
-  const { values } = parseArgs({ args, options: { batch: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: PHI_ROTATE_OPTIONS });
   const batch = values.batch === undefined ? DEFAULT_BATCH : Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) {
-    console.error(`--batch must be a whole number from 1 to 100000\n${PHI_ROTATE_USAGE}`);
-    return 1;
+    throw new UsageError('--batch must be a whole number from 1 to 100000');
   }
   const resealer = createResealer(platform.db, platform.cipher);
   const before = await Promise.all(columns.map((c) => resealer.census(c)));

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { isDependencyDown } from '../platform/unavailable.ts';
+import { traceIdOf } from './tracing.ts';
 
 export interface FieldError {
   path: string;
@@ -68,12 +69,13 @@ export interface Problem {
   detail: string;
   code: string;
   requestId: string;
+  traceId?: string;
   errors?: FieldError[];
   opensAt?: string;
   closesAt?: string;
 }
 
-export function problemOf(error: AppError, requestId: string): Problem {
+export function problemOf(error: AppError, requestId: string, traceId?: string): Problem {
   return {
     type: `urn:amrutam:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
     title: STATUS_CODES[error.status] ?? 'Error',
@@ -81,6 +83,7 @@ export function problemOf(error: AppError, requestId: string): Problem {
     detail: error.message,
     code: error.code,
     requestId,
+    ...(traceId ? { traceId } : {}),
     ...(error.errors ? { errors: error.errors } : {}),
     ...error.window,
   };
@@ -97,7 +100,10 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
   reply.problemCode = error.code;
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-  return reply.status(error.status).type('application/problem+json').send(problemOf(error, reply.request.id));
+  return reply
+    .status(error.status)
+    .type('application/problem+json')
+    .send(problemOf(error, reply.request.id, traceIdOf(reply.request.span)));
 }
 
 const FASTIFY_CODES: Record<string, [number, string, string]> = {

@@ -1,5 +1,13 @@
 import type { ConnectionOptions, Queue, Worker } from 'bullmq';
-import { backoffDelayMs, type DeadJob, JOB_ATTEMPTS, type JobHandler, type JobQueue } from './kv.ts';
+import {
+  backoffDelayMs,
+  type DeadJob,
+  JOB_ATTEMPTS,
+  type JobHandler,
+  type JobOptions,
+  type JobQueue,
+  type NewJob,
+} from './kv.ts';
 
 /**
  * BullMQ's connection settings from a redis:// URL. BullMQ opens and closes these connections
@@ -20,6 +28,9 @@ function connectionOf(url: string): ConnectionOptions {
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
   };
 }
+
+/** A job's trace rides in BullMQ's own field for context propagation (stored with the job). */
+const traceOption = (trace: string | null | undefined) => (trace ? { telemetry: { metadata: trace } } : {});
 
 /**
  * The job queue on BullMQ. BullMQ is loaded, and its connections opened, on first use: an API
@@ -63,18 +74,19 @@ export class BullQueue implements JobQueue {
     return this.#queue;
   }
 
-  async enqueue(name: string, data: unknown, options: { jobId?: string; delayMs?: number } = {}) {
+  async enqueue(name: string, data: unknown, options: JobOptions = {}) {
     const job = await (await this.#open()).add(name, data, {
       ...(options.jobId ? { jobId: options.jobId } : {}),
       ...(options.delayMs ? { delay: options.delayMs } : {}),
+      ...traceOption(options.trace),
     });
     return job.id ?? options.jobId ?? '';
   }
 
-  async enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>) {
+  async enqueueAll(jobs: NewJob[]) {
     if (jobs.length === 0) return;
     await (await this.#open()).addBulk(
-      jobs.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })),
+      jobs.map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId, ...traceOption(j.trace) } })),
     );
   }
 
@@ -86,7 +98,11 @@ export class BullQueue implements JobQueue {
         async (job) => {
           const run = this.#handlers.get(job.name);
           if (!run) throw new Error(`no handler for job "${job.name}"`);
-          await run(job.data, { id: job.id ?? '', attempt: job.attemptsMade + 1 });
+          await run(job.data, {
+            id: job.id ?? '',
+            attempt: job.attemptsMade + 1,
+            trace: job.opts.telemetry?.metadata,
+          });
         },
         {
           connection: this.#connect(),

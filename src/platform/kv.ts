@@ -48,6 +48,15 @@ export interface JobOptions {
   /** Same id → the same job; a duplicate enqueue is a no-op while the job is kept. */
   jobId?: string;
   delayMs?: number;
+  /** The W3C `traceparent` the job continues (tracing on); carried to the handler's `meta.trace`. */
+  trace?: string | null;
+}
+
+export interface NewJob {
+  name: string;
+  data: unknown;
+  jobId: string;
+  trace?: string | null;
 }
 
 export interface DeadJob {
@@ -66,13 +75,16 @@ export interface JobCounts {
   dead: number;
 }
 
-export type JobHandler = (data: unknown, meta: { id: string; attempt: number }) => Promise<void>;
+export type JobHandler = (
+  data: unknown,
+  meta: { id: string; attempt: number; trace?: string | undefined },
+) => Promise<void>;
 
 /** Retries: 5 tries, exponential backoff from 500 ms (×2) with jitter, then the dead-letter list. */
 export interface JobQueue {
   enqueue(name: string, data: unknown, options?: JobOptions): Promise<string>;
   /** Several jobs in one round trip (each with its job id, so a repeat is deduplicated). */
-  enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>): Promise<void>;
+  enqueueAll(jobs: NewJob[]): Promise<void>;
   /** Registers the handler for a job name; only processes that call this run jobs. */
   process(name: string, handler: JobHandler): void;
   /** Jobs that used up their tries, newest first, skipping the first `offset`. */

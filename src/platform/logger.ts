@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -30,10 +31,12 @@ export const redactPaths = [
  * the access log (app.ts) logs only fields of its own and opts out of it, which makes its one
  * line per request about ten times cheaper.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, traced = false): Logger {
   return pino(
     {
       level,
+      // Tracing on: every line written inside a span says which (a log line finds its trace).
+      ...(traced ? { mixin: traceFields } : {}),
       base: { service: 'amrutam' },
       redact: { paths: redactPaths, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -41,6 +44,13 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+function traceFields(): object {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId };
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;

@@ -8,8 +8,10 @@ import {
   type DeadJob,
   JOB_ATTEMPTS,
   type JobHandler,
+  type JobOptions,
   type JobQueue,
   type Kv,
+  type NewJob,
   type PubSub,
   VERSION_TTL_MS,
   type Versions,
@@ -131,6 +133,7 @@ interface PendingJob {
   name: string;
   data: unknown;
   attempts: number;
+  trace?: string | undefined;
 }
 
 /** In-process queue with the same retry and dead-letter behaviour as the BullMQ one. */
@@ -149,16 +152,16 @@ export class MemoryQueue implements JobQueue {
     this.#clock = clock;
   }
 
-  async enqueue(name: string, data: unknown, options: { jobId?: string; delayMs?: number } = {}) {
+  async enqueue(name: string, data: unknown, options: JobOptions = {}) {
     const id = options.jobId ?? randomUUID();
     if (this.#known.has(id)) return id;
     this.#known.add(id);
-    this.#schedule({ id, name, data, attempts: 0 }, options.delayMs ?? 0);
+    this.#schedule({ id, name, data, attempts: 0, trace: options.trace ?? undefined }, options.delayMs ?? 0);
     return id;
   }
 
-  async enqueueAll(jobs: Array<{ name: string; data: unknown; jobId: string }>) {
-    for (const job of jobs) await this.enqueue(job.name, job.data, { jobId: job.jobId });
+  async enqueueAll(jobs: NewJob[]) {
+    for (const job of jobs) await this.enqueue(job.name, job.data, { jobId: job.jobId, trace: job.trace });
   }
 
   process(name: string, handler: JobHandler) {
@@ -213,7 +216,7 @@ export class MemoryQueue implements JobQueue {
     }
     job.attempts += 1;
     try {
-      await handler(job.data, { id: job.id, attempt: job.attempts });
+      await handler(job.data, { id: job.id, attempt: job.attempts, trace: job.trace });
       this.#known.delete(job.id);
     } catch (error) {
       if (job.attempts < JOB_ATTEMPTS) {

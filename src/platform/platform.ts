@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Config } from '../config.ts';
@@ -17,6 +18,7 @@ import { createMemoryKv } from './memory.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createRedisKv } from './redis.ts';
 import { readOrCreateSecretFile } from './secret-files.ts';
+import { createTracing, type Tracing } from './tracing.ts';
 
 /** Everything infrastructural the modules use, built once per process (or per test). */
 export interface Platform {
@@ -35,6 +37,8 @@ export interface Platform {
   /** Signs video-room join tokens: the provider's secret, or (Jitsi, development) one generated into DATA_DIR. */
   videoSecret: string;
   metrics: Metrics;
+  /** OpenTelemetry (OTEL_EXPORTER_OTLP_ENDPOINT); null when off, and then nothing is traced. */
+  tracing: Tracing | null;
   /** Reads that may go to the read replica (DATABASE_REPLICA_URL), with read-your-writes pins. */
   reads: ReadRouter;
   close(): Promise<void>;
@@ -45,10 +49,13 @@ export interface PlatformOverrides {
   logger?: Logger;
   /** Embedded mode only: keep the database in memory (tests). */
   inMemoryDb?: boolean;
+  /** Tracing on, into this exporter (tests), whatever the configuration says. */
+  spanExporter?: SpanExporter;
 }
 
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const tracing = await createTracing(config.tracing, overrides.spanExporter);
+  const logger = overrides.logger ?? createLogger(config.logLevel, undefined, tracing !== null);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
 
@@ -69,7 +76,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let releaseDataDir = async () => {};
   let pglite: PGlite | undefined;
   if (config.databaseUrl) {
-    const postgres = createPostgresDb(config.databaseUrl, config.databasePoolMax);
+    const postgres = createPostgresDb(config.databaseUrl, config.databasePoolMax, tracing);
     db = postgres.db;
     dbMode = 'postgres';
     const { pool } = postgres;
@@ -82,11 +89,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         this.set({ state: 'total' }, pool.totalCount);
         this.set({ state: 'idle' }, pool.idleCount);
         this.set({ state: 'waiting' }, pool.waitingCount);
+        this.set({ state: 'max' }, config.databasePoolMax);
       },
     });
   } else {
     const embedded = await createEmbeddedDb(
       overrides.inMemoryDb ? undefined : path.join(config.dataDir, 'pgdata'),
+      { tracing },
     );
     db = embedded.db;
     pglite = embedded.pglite;
@@ -97,8 +106,12 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let kv: Kv;
   try {
     kv = config.redisUrl
-      ? await createRedisKv(config.redisUrl, config.redisKeyPrefix, config.redisCommandTimeoutMs, (error) =>
-          logger.error({ err: error }, 'job queue worker error'),
+      ? await createRedisKv(
+          config.redisUrl,
+          config.redisKeyPrefix,
+          config.redisCommandTimeoutMs,
+          (error) => logger.error({ err: error }, 'job queue worker error'),
+          tracing,
         )
       : createMemoryKv(clock);
   } catch (error) {
@@ -119,7 +132,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   }
 
   const replica = config.replica
-    ? createPostgresDb(config.replica.url, config.databasePoolMax).db
+    ? createPostgresDb(config.replica.url, config.databasePoolMax, tracing).db
     : undefined;
   const reads = replica
     ? createReadRouter({
@@ -138,6 +151,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       database: dbMode,
       replica: replica ? 'on' : 'off',
       redis: kv.mode === 'redis' ? 'on' : 'off',
+      tracing: tracing ? (config.tracing.endpoint ?? 'on') : 'off',
       runJobs: config.runJobs,
     },
     `mode: database=${dbMode} redis=${kv.mode === 'redis' ? 'on' : 'off'}${
@@ -158,6 +172,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     webhookSecret,
     videoSecret,
     metrics,
+    tracing,
     reads,
     async close() {
       await reads.stop();
@@ -165,6 +180,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       await replica?.destroy();
       await db.destroy();
       await releaseDataDir();
+      // Last: what the closing itself did is sent too.
+      await tracing?.shutdown();
     },
   };
 }

@@ -3,6 +3,7 @@ import { BullQueue } from './bull-queue.ts';
 import { type Cache, type Counters, type Kv, type PubSub, VERSION_TTL_MS, type Versions } from './kv.ts';
 import { connectRedis, disconnected } from './redis-connection.ts';
 import { withTimeout } from './timeout.ts';
+import type { Tracing } from './tracing.ts';
 
 const HIT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
@@ -163,8 +164,9 @@ export async function createRedisKv(
   prefix: string,
   commandTimeoutMs: number,
   onQueueError: (error: Error) => void = () => {},
+  tracing: Tracing | null = null,
 ): Promise<Kv> {
-  const client = connectRedis(url, { commandTimeoutMs });
+  const client = connectRedis(url, { commandTimeoutMs, tracing });
   const subscriber = connectRedis(url);
   await Promise.all([client.connect(), subscriber.connect()]);
   const queue = new BullQueue(url, prefix, onQueueError);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -31,6 +32,8 @@ export interface TestAppOptions {
   clockStart?: string;
   /** A second API instance on the same PostgreSQL database and Redis prefix (postgres mode). */
   shareWith?: TestApp;
+  /** Tracing on, into this exporter (log lines then carry trace ids too). */
+  spanExporter?: SpanExporter;
 }
 
 /**
@@ -68,8 +71,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const clock = options.shareWith?.clock ?? new ManualClock(options.clockStart ?? new Date().toISOString());
   const platform = await createPlatform(config, {
     clock,
-    logger: createLogger(config.logLevel, sink),
+    logger: createLogger(config.logLevel, sink, options.spanExporter !== undefined),
     inMemoryDb: mode === 'embedded',
+    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
   });
   const { app, services, startDraining } = await buildApp(platform);
   await app.ready();

@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ticking } from '../../cli/progress.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../platform/db/index.ts';
 import { createPlatform, type Platform } from '../../platform/platform.ts';
@@ -9,8 +10,9 @@ import { PgToolError } from './pg-tools.ts';
 import { RestoreRefused, restore } from './restore.ts';
 
 /**
- * The CLI's backup commands: `backup`, `restore`, `backup-verify`. Each answers `--help` without
- * touching a database, says why it failed in one line, and exits non-zero on any failure.
+ * The CLI's backup commands: `backup`, `restore`, `backup-verify`. The CLI answers their `--help`
+ * and checks their arguments (BACKUP_COMMANDS) before they run; each says why it failed in one line
+ * and exits non-zero on any failure. On a terminal, stderr shows how long the work has been running.
  */
 
 export const BACKUP_USAGE = `Usage: npm run cli -- backup [--out DIR]
@@ -38,45 +40,36 @@ export const VERIFY_USAGE = `Usage: npm run cli -- backup-verify [FILE] [--out D
   Prints a report; exits 1 on any difference. PostgreSQL: the role needs CREATEDB. Embedded: stop
   the server first.`;
 
-const USAGES: Record<string, string> = {
-  backup: BACKUP_USAGE,
-  restore: RESTORE_USAGE,
-  'backup-verify': VERIFY_USAGE,
-};
+/** Each command's help, options and how many positional arguments it takes (FILE). */
+export const BACKUP_COMMANDS = {
+  backup: { usage: BACKUP_USAGE, options: { out: { type: 'string' } }, positionals: 0 },
+  restore: {
+    usage: RESTORE_USAGE,
+    options: { into: { type: 'string' }, force: { type: 'boolean' } },
+    positionals: 1,
+  },
+  'backup-verify': { usage: VERIFY_USAGE, options: { out: { type: 'string' } }, positionals: 1 },
+} as const;
+export type BackupCommand = keyof typeof BACKUP_COMMANDS;
 
-export const isBackupCommand = (command: string) => command in USAGES;
-
-/** Failures the operator can act on, said in one line; anything else is a bug and shown whole. */
+/** Failures the operator can act on, said here; anything else is the CLI's to say (src/cli/failure.ts). */
 const EXPECTED = [BackupFileError, PgToolError, RestoreRefused];
 
 export async function backupCommand(
-  command: string,
+  command: BackupCommand,
   args: string[],
   loadConfig: () => Config,
   auditOf: (platform: Platform, db: Db) => AuditPort,
 ): Promise<number> {
-  const usage = USAGES[command]!;
-  if (args.includes('--help')) {
-    console.log(usage);
-    return 0;
-  }
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(command, args);
-  } catch (error) {
-    console.error(`${command}: ${(error as Error).message}\n${usage}`);
-    return 1;
-  }
+  const parsed = parse(command, args);
   try {
     if (command === 'restore') {
       if (!parsed.file || !parsed.into) {
-        console.error(`restore needs FILE and --into TARGET\n${usage}`);
+        console.error(`restore needs FILE and --into TARGET\n${RESTORE_USAGE}`);
         return 1;
       }
-      const done = await restore(parsed.file, parsed.into, {
-        force: parsed.force,
-        keys: loadConfig().backupEncryptionKeys,
-      });
+      const keys = loadConfig().backupEncryptionKeys;
+      const done = await ticking('restore', restore(parsed.file, parsed.into, { force: parsed.force, keys }));
       console.log(
         `restore: ${parsed.file} (${done.header.format}, taken ${done.header.createdAt}) restored${
           done.replaced ? ', replacing what the target held' : ''
@@ -89,15 +82,15 @@ export async function backupCommand(
     try {
       if (command === 'backup') {
         const state = (db: Db) => auditOf(platform, db).state();
-        console.log(describeBackup(await backup(platform, state, parsed.out ?? 'backups')));
+        console.log(
+          describeBackup(await ticking('backup', backup(platform, state, parsed.out ?? 'backups'))),
+        );
         return 0;
       }
-      const report = await drill({
-        platform,
-        auditOf: (db) => auditOf(platform, db),
-        file: parsed.file,
-        outDir: parsed.out,
-      });
+      const report = await ticking(
+        'backup-verify',
+        drill({ platform, auditOf: (db) => auditOf(platform, db), file: parsed.file, outDir: parsed.out }),
+      );
       console.log(formatReport(report));
       return report.ok ? 0 : 1;
     } finally {
@@ -110,18 +103,10 @@ export async function backupCommand(
   }
 }
 
-/** Each command's options; any other is refused (parseArgs is strict). */
-function parse(command: string, args: string[]) {
-  const restoring = command === 'restore';
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: restoring
-      ? { into: { type: 'string' }, force: { type: 'boolean' } }
-      : { out: { type: 'string' } },
-  });
-  const most = restoring || command === 'backup-verify' ? 1 : 0;
-  if (positionals.length > most) throw new Error(`unexpected argument "${positionals[most]}"`);
+/** The arguments the CLI has checked against BACKUP_COMMANDS, by name. */
+function parse(command: BackupCommand, args: string[]) {
+  const options: ParseArgsOptionsConfig = BACKUP_COMMANDS[command].options;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   return {
     file: positionals[0],
     into: values.into as string | undefined,

@@ -13,6 +13,7 @@ import * as m0011 from './0011_partitions.ts';
 import * as m0013 from './0013_admin_ops.ts';
 import * as m0014 from './0014_analytics.ts';
 import * as m0015 from './0015_analytics_row_marks.ts';
+import * as m0016 from './0016_outbox_trace.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0013_admin_ops': m0013,
   '0014_analytics': m0014,
   '0015_analytics_row_marks': m0015,
+  '0016_outbox_trace': m0016,
 };

@@ -1,44 +1,21 @@
 /** The `seed-load` CLI command: parses its arguments, runs seedLoad and says what it did. */
 import { parseArgs } from 'node:util';
+import { seeHelp } from '../../cli/usage.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { SEED_EMAIL_DOMAIN, SEED_PASSWORD, SeedRefused } from './accounts.ts';
 import { type SeedLoadOptions, seedLoad } from './index.ts';
+import { SEED_LOAD_OPTIONS } from './usage.ts';
 
-const SEED_USAGE =
-  'seed-load --doctors N --patients M --days D [--appointments A [--history-days H]] [--seed S]\n' +
-  '  days 1–90 ahead; A past appointments over H past days (default: enough for a 75 % full past); seed 42';
+type Name = keyof typeof SEED_LOAD_OPTIONS;
 
-type Name = 'doctors' | 'patients' | 'days' | 'seed' | 'appointments' | 'history-days';
-
-/** Returns the exit code. */
+/** Returns the exit code: 1 when a value is out of range or the database can't take the seed. */
 export async function seedLoadCommand(platform: Platform, args: string[]): Promise<number> {
-  let values: Partial<Record<Name, string>> & { help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        doctors: { type: 'string' },
-        patients: { type: 'string' },
-        days: { type: 'string' },
-        appointments: { type: 'string', default: '0' },
-        'history-days': { type: 'string' },
-        seed: { type: 'string', default: '42' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    console.error(`seed-load: ${(error as Error).message}\n  ${SEED_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    console.log(SEED_USAGE);
-    return 0;
-  }
+  const { values } = parseArgs({ args, options: SEED_LOAD_OPTIONS });
   const number = (name: Name, min: number, max: number) => {
     const raw = values[name];
     const n = Number(raw);
     if (raw === undefined || !Number.isInteger(n) || n < min || n > max) {
-      throw new SeedRefused(`--${name} must be an integer from ${min} to ${max}\n  ${SEED_USAGE}`);
+      throw new SeedRefused(`--${name} must be an integer from ${min} to ${max}; ${seeHelp('seed-load')}`);
     }
     return n;
   };

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { ProgressBar } from '../../cli/progress.ts';
 import { SEED_EMAIL_DOMAIN, SeedRefused } from './accounts.ts';
-import type { ProgressBar } from './progress.ts';
 import { ANALYZE_SEEDED_TABLES, type Sink, type Value } from './rows.ts';
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */

@@ -25,6 +25,7 @@
  * PostgreSQL: COPY … FROM STDIN (copy.ts). Embedded (PGlite): multi-row INSERTs of 1,000 rows (insert.ts).
  */
 
+import { ProgressBar } from '../../cli/progress.ts';
 import { rebuildRollups } from '../../modules/analytics/rollups.ts';
 import { GENESIS_HASH } from '../../modules/audit/chain.ts';
 import { SEAL_LOCK_KEY } from '../../modules/audit/repo.ts';
@@ -35,7 +36,6 @@ import { assertNotSeeded, SEED_PASSWORD, SeedRefused } from './accounts.ts';
 import { fillWithCopy } from './copy.ts';
 import * as past from './history.ts';
 import { fillWithInserts } from './insert.ts';
-import { ProgressBar } from './progress.ts';
 import { Random } from './random.ts';
 import {
   DOCTORS,
@@ -106,7 +106,7 @@ export async function seedLoad(platform: Platform, options: SeedLoadOptions): Pr
     options.doctors * planned.length +
     // A past: its slots, and per appointment its id, row, payment and ≈3.9 audit rows (and some reviews).
     (history ? history.slots + h * 7 : 0);
-  const progress = new ProgressBar(Math.round(total));
+  const progress = new ProgressBar(Math.round(total), 'seed-load');
 
   async function fill(sink: Sink) {
     const step = async (name: string, table: TableSpec, rows: Iterable<Value[]>) => {

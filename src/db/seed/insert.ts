@@ -4,8 +4,8 @@
  * and is cast in SQL, from the same text COPY would read, so both paths store the same values.
  */
 import { sql } from 'kysely';
+import type { ProgressBar } from '../../cli/progress.ts';
 import type { Db } from '../../platform/db/index.ts';
-import type { ProgressBar } from './progress.ts';
 import { ANALYZE_SEEDED_TABLES, type Sink, type Value } from './rows.ts';
 
 function insertSink(tx: Db, progress: ProgressBar, chunkRows = 1_000): Sink {

@@ -34,6 +34,10 @@ export const problemSchema = z
     detail: z.string().describe('For a person: what happened and what to do'),
     code: z.string().describe('Stable, UPPER_SNAKE: what a client branches on'),
     requestId: z.string().describe('Also in the `X-Request-Id` header: quote it when asking for help'),
+    traceId: z
+      .string()
+      .optional()
+      .describe('The OpenTelemetry trace of this request, when tracing is on: find it in your tracing UI'),
     errors: z.array(fieldErrorSchema).optional().describe('Validation failures, one per field'),
     opensAt: utcSchema.optional().describe('When a time window decides: when it opens'),
     closesAt: utcSchema.optional().describe('…and when it closes'),

@@ -1,9 +1,11 @@
 import { type RawBuilder, sql } from 'kysely';
+import { Gauge } from 'prom-client';
 import { SYSTEM } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { SlotRow } from '../../platform/db/schema.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { withTimeout } from '../../platform/timeout.ts';
 import type { AuditService } from '../audit/service.ts';
 import * as slots from '../availability/slot-store.ts';
 import type { Outbox } from '../outbox/service.ts';
@@ -18,6 +20,7 @@ import type { Outbox } from '../outbox/service.ts';
  */
 
 const EXPIRY_BATCH = 100;
+const COUNT_TIMEOUT_MS = 1_000;
 
 export function createHolds(deps: {
   db: Db;
@@ -27,6 +30,25 @@ export function createHolds(deps: {
   metrics: Metrics;
 }) {
   const { db, clock, audit, outbox } = deps;
+  // Lapsed holds that stay unexpired mean the expiry job is behind or not running. Counted from
+  // the holds' partial index at each scrape; a count that times out leaves the gauge as it was.
+  new Gauge({
+    name: 'holds_unpaid',
+    help: 'Unpaid holds by state: active (within the hold time), lapsed (time is up, not expired yet)',
+    labelNames: ['state'] as const,
+    registers: [deps.metrics.registry],
+    async collect() {
+      const now = clock.now();
+      const count = sql<{ active: number; lapsed: number }>`
+        SELECT count(*) FILTER (WHERE hold_expires_at > ${now})::int AS active,
+               count(*) FILTER (WHERE hold_expires_at <= ${now})::int AS lapsed
+        FROM patient_commitments WHERE status = 'pending_payment'`.execute(db);
+      const row = (await withTimeout(count, COUNT_TIMEOUT_MS, 'holds').catch(() => undefined))?.rows[0];
+      if (!row) return;
+      this.set({ state: 'active' }, row.active);
+      this.set({ state: 'lapsed' }, row.lapsed);
+    },
+  });
 
   /**
    * CTEs `lapsed` (the expired appointments: id, slot_id, doctor_id), `lapsed_audit`,

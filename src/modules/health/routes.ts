@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
+import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { SILENT_MS, sinceLastBeat } from '../../platform/job-heartbeat.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -23,6 +24,19 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
 ) => {
   const config = { rateLimit: false } as const;
   const tags = ['ops'];
+  // /readyz's `jobs` line as a metric, so an alert can page when nothing runs the jobs. Unseen for
+  // SILENT_MS reads +Inf; when the store can't be read the gauge keeps its last value.
+  new Gauge({
+    name: 'job_runner_heartbeat_age_seconds',
+    help: `Seconds since a job runner (worker, or API with RUN_JOBS) last said it was alive; +Inf: none in ${SILENT_MS / 1000} s`,
+    registers: [platform.metrics.registry],
+    async collect() {
+      const ms = await withTimeout(sinceLastBeat(platform.kv, platform.clock), CHECK_TIMEOUT_MS).catch(
+        () => undefined,
+      );
+      if (ms !== undefined) this.set(ms === null ? Number.POSITIVE_INFINITY : ms / 1000);
+    },
+  });
 
   app.get(
     '/healthz',

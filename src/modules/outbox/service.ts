@@ -28,16 +28,19 @@ export function createOutbox(deps: {
   queue: JobQueue;
   metrics: Metrics;
   logger: Logger;
+  /** The active trace's `traceparent` (null when tracing is off): stored with each row. */
+  traceparent: () => string | null;
 }) {
-  const { db, clock, queue } = deps;
+  const { db, clock, queue, traceparent } = deps;
   new Gauge({
     name: 'outbox_lag_seconds',
-    help: 'Age of the oldest outbox row not yet handed to the job queue',
+    // Due time, not creation: a reminder written days ahead is not late until it is due.
+    help: 'How long the most overdue outbox row has waited to be handed to the job queue',
     registers: [deps.metrics.registry],
     async collect() {
       const row = await db
         .selectFrom('outbox')
-        .select((eb) => eb.fn.min('created_at').as('oldest'))
+        .select((eb) => eb.fn.min('available_at').as('oldest'))
         .where('sent_at', 'is', null)
         .executeTakeFirst();
       const oldest = row?.oldest as Date | null | undefined;
@@ -59,6 +62,7 @@ export function createOutbox(deps: {
     async addAll(tx: Db, messages: OutboxMessage[]): Promise<void> {
       if (messages.length === 0) return;
       const now = clock.now();
+      const trace = traceparent();
       await tx
         .insertInto('outbox')
         .values(
@@ -67,6 +71,7 @@ export function createOutbox(deps: {
             payload: JSON.stringify(m.payload),
             created_at: now,
             available_at: new Date(now.getTime() + (m.delayMs ?? 0)),
+            trace,
           })),
         )
         .execute();
@@ -83,8 +88,8 @@ export function createOutbox(deps: {
     ): RawBuilder<unknown> {
       const now = clock.now();
       return sql`
-        INSERT INTO outbox (topic, payload, created_at, available_at)
-        SELECT ${topic}, ${payload}, ${now}::timestamptz, ${now}::timestamptz FROM ${from}`;
+        INSERT INTO outbox (topic, payload, created_at, available_at, trace)
+        SELECT ${topic}, ${payload}, ${now}::timestamptz, ${now}::timestamptz, ${traceparent()}::text FROM ${from}`;
     },
 
     /** Hands due rows to the queue; safe to run in several processes at once. Returns how many went. */
@@ -106,7 +111,9 @@ export function createOutbox(deps: {
           // One round trip for the batch. A queue that doesn't answer must not hold these rows
           // locked: give up, roll back, retry next tick (the job ids make a repeat harmless).
           await withTimeout(
-            queue.enqueueAll(rows.map((row) => ({ name: row.topic, data: row.payload, jobId: row.id }))),
+            queue.enqueueAll(
+              rows.map((row) => ({ name: row.topic, data: row.payload, jobId: row.id, trace: row.trace })),
+            ),
             ENQUEUE_TIMEOUT_MS,
             'job queue',
           );

@@ -3,8 +3,10 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
+import type { Tracing } from '../tracing.ts';
 import { lockDataDir } from './dir-lock.ts';
 import type { Database } from './schema.ts';
+import { tracedDialect } from './traced.ts';
 
 export type Db = Kysely<Database>;
 export type DbMode = 'postgres' | 'embedded';
@@ -18,7 +20,11 @@ const asText = (value: string) => value;
  * PostgreSQL over a pg Pool. int8 is parsed to number: our bigints (sequences, counts) stay far below
  * 2^53. A date is read as text.
  */
-export function createPostgresDb(connectionString: string, poolMax: number): { db: Db; pool: pg.Pool } {
+export function createPostgresDb(
+  connectionString: string,
+  poolMax: number,
+  tracing: Tracing | null = null,
+): { db: Db; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString,
     max: poolMax,
@@ -40,7 +46,8 @@ export function createPostgresDb(connectionString: string, poolMax: number): { d
       return name ? query({ name, text, values }) : query(text, values);
     }) as typeof client.query;
   });
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  const dialect = new PostgresDialect({ pool });
+  return { db: new Kysely<Database>({ dialect: tracing ? tracedDialect(dialect, tracing) : dialect }), pool };
 }
 
 const PREPARED = /^\s*\/\*prepared:([a-z_]+)\*\//;
@@ -59,7 +66,7 @@ export const preparedAs = (name: string): RawBuilder<unknown> => sql.raw(`/*prep
  */
 export async function createEmbeddedDb(
   dataDir: string | undefined,
-  options: { loadDataDir?: Blob } = {},
+  options: { loadDataDir?: Blob; tracing?: Tracing | null } = {},
 ): Promise<{ db: Db; pglite: PGlite; release: () => Promise<void> }> {
   if (dataDir) await mkdir(path.dirname(dataDir), { recursive: true });
   // Two processes on one PGlite directory corrupt it silently: one process at a time.
@@ -82,7 +89,9 @@ export async function createEmbeddedDb(
     await release();
     throw error;
   });
-  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), pglite, release };
+  const dialect = new PGliteDialect(pglite);
+  const traced = options.tracing ? tracedDialect(dialect, options.tracing) : dialect;
+  return { db: new Kysely<Database>({ dialect: traced }), pglite, release };
 }
 
 /** SQLSTATE of a database error, from pg or PGlite alike. */

@@ -244,6 +244,8 @@ export interface OutboxTable {
   created_at: Timestamp;
   available_at: Timestamp;
   sent_at: Timestamp | null;
+  /** W3C traceparent of the span that wrote the row (tracing on), continued by its job. */
+  trace: string | null;
 }
 
 export interface Database {
