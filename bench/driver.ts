@@ -6,11 +6,13 @@
  *               or bookings with a fresh (patient, slot) pair and Idempotency-Key per request
  *   contended   rounds of N simultaneous bookings of one slot over N connections opened beforehand
  *   day         a compressed day: workers that read slots, book, pay and cancel
+ *   soak        patients' visits (read, book, pay or cancel) for minutes, as fast as they go or at a rate
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { runAutocannon } from './driver/autocannon.ts';
 import { runContended } from './driver/contended.ts';
 import { runDay } from './driver/day.ts';
+import { runSoak } from './driver/soak.ts';
 import type { DriverJob } from './lib.ts';
 
 async function main() {
@@ -22,7 +24,9 @@ async function main() {
       ? await runAutocannon(job)
       : job.kind === 'contended'
         ? await runContended(job)
-        : await runDay(job);
+        : job.kind === 'soak'
+          ? await runSoak(job)
+          : await runDay(job);
   await writeFile(job.resultFile, JSON.stringify(result));
 }
 

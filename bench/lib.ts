@@ -7,6 +7,7 @@
 import { createTokenService } from '../src/modules/auth/tokens.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { loadSigningKey } from '../src/platform/keys.ts';
+import type { SoakJob } from './driver/soak.ts';
 
 export interface Latency {
   p50: number;
@@ -113,7 +114,7 @@ export interface DayResult {
   samples: Array<{ kind: string; status: number; body: string }>;
 }
 
-export type DriverJobInput = AutocannonJob | ContendedJob | DayJob;
+export type DriverJobInput = AutocannonJob | ContendedJob | DayJob | SoakJob;
 export type DriverJob = DriverJobInput & { resultFile: string };
 
 /** The runner's messages, and the driver's indented under them. */
@@ -169,9 +170,13 @@ export function count(counts: StatusCounts, key: string | number, n = 1) {
 
 /**
  * Access tokens for these patients, signed like the server's own (same key file in DATA_DIR,
- * same issuer and audience); valid for two hours, longer than any scenario.
+ * same issuer and audience); valid for two hours (longer than any scenario) unless told otherwise.
  */
-export async function mintPatientTokens(dataDir: string, patientIds: string[]): Promise<string[]> {
+export async function mintPatientTokens(
+  dataDir: string,
+  patientIds: string[],
+  ttlSeconds = 7200,
+): Promise<string[]> {
   const key = await loadSigningKey(
     {
       privateKeyPem: process.env.BENCH_SERVER_ENV_JWT_PRIVATE_KEY,
@@ -183,7 +188,7 @@ export async function mintPatientTokens(dataDir: string, patientIds: string[]): 
   const tokens = createTokenService(
     key,
     systemClock,
-    { issuer: process.env.BENCH_SERVER_ENV_JWT_ISSUER ?? 'amrutam', accessTtlSeconds: 7200 },
+    { issuer: process.env.BENCH_SERVER_ENV_JWT_ISSUER ?? 'amrutam', accessTtlSeconds: ttlSeconds },
     () => false,
   );
   const out: string[] = new Array(patientIds.length);

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -10,10 +8,12 @@ import {
   registerAuthentication,
   registerErrorHandling,
   registerInputChecks,
+  sendFrameworkProblem,
   useReadableMessages,
 } from './http/index.ts';
 import { registerApiDocs } from './http/openapi/index.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTracing, traceIdOf } from './http/tracing.ts';
 import { registerWebApp } from './http/web-app.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
@@ -24,6 +24,7 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { availabilityAsyncApi } from './modules/availability/asyncapi.ts';
 import { availabilityRoutes } from './modules/availability/routes.ts';
 import { availabilitySocket } from './modules/availability/socket.ts';
+import { createSocketLimits } from './modules/availability/socket-limits.ts';
 import { deadLetterRoutes } from './modules/dead-letters/routes.ts';
 import { doctorRoutes } from './modules/doctors/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
@@ -70,6 +71,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     },
     // Fastify's two lines per request give way to one cheap access-log line (onResponse below).
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    frameworkErrors: sendFrameworkProblem,
   });
   const app = base.withTypeProvider<ZodTypeProvider>();
   base.setChildLoggerFactory((logger, bindings, options) => lazyChild(logger as Logger, bindings, options));
@@ -130,16 +132,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     done();
   });
 
-  await app.register(helmet, {
-    // Swagger UI needs inline assets; the API itself only serves JSON.
-    contentSecurityPolicy: false,
-  });
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
-    });
-  }
+  await registerSecurityHeaders(base, { corsOrigins: config.corsOrigins });
 
   registerAuthentication(base, services.tokens.verifyAccessToken);
   // After authentication (limits key on the user), before body parsing and the idempotency key.
@@ -167,7 +160,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     await services.feed.close();
   });
 
-  await registerApiDocs(base, () => availabilityAsyncApi('1.0.0'));
+  await registerApiDocs(base, () => availabilityAsyncApi('1.0.0'), { serve: config.apiDocs });
   await app.register(websocket, {
     options: { maxPayload: 4096 },
     // Tell live clients we are going away (1001) so they reconnect to another instance.
@@ -196,7 +189,11 @@ export async function buildApp(platform: Platform): Promise<App> {
         mfaRequiredRoles: config.mfaRequiredRoles,
         schedulePerMinute: config.schedule.changesPerMinute,
       });
-      await api.register(availabilitySocket, { feed: services.feed, doctors: services.doctors });
+      await api.register(availabilitySocket, {
+        feed: services.feed,
+        doctors: services.doctors,
+        limits: createSocketLimits(config.sockets, platform.metrics.registry),
+      });
       await api.register(appointmentRoutes, {
         appointments: services.appointments,
         idempotency,

@@ -84,6 +84,15 @@ export interface Config {
     loginFailureWindowSeconds: number;
   };
   corsOrigins: string[];
+  /** Swagger UI and the documents at /api-docs (API_DOCS; default off in production). */
+  apiDocs: boolean;
+  /**
+   * /metrics: with a token, only for `Authorization: Bearer <token>`; without one, open in
+   * development and test, not served in production.
+   */
+  metrics: { token: string | undefined; served: boolean };
+  /** Live availability sockets per client address and per process; more are refused (1013). */
+  sockets: { maxPerIp: number; maxTotal: number };
   bodyLimitBytes: number;
   /** Fastify's trustProxy: true/false, a hop count, or addresses/CIDR ranges. */
   trustProxy: boolean | number | string;
@@ -252,6 +261,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     corsOrigins: e.CORS_ORIGINS,
+    apiDocs: (e.API_DOCS ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+    metrics: { token: e.METRICS_TOKEN, served: Boolean(e.METRICS_TOKEN) || e.NODE_ENV !== 'production' },
+    sockets: { maxPerIp: e.WS_MAX_PER_IP, maxTotal: e.WS_MAX_CONNECTIONS },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     trustProxy: e.TRUST_PROXY,
     audit: {

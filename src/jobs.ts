@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { RESET_TOPIC } from './modules/auth/password-reset.ts';
+import { LOGIN_ALERT_TOPIC } from './modules/auth/sign-in.ts';
 import { NOTIFICATION_TOPICS } from './modules/notifications/service.ts';
 import { describePartitions } from './platform/db/partitions.ts';
 import { BEAT_MS, beat } from './platform/job-heartbeat.ts';
@@ -17,6 +18,9 @@ export function registerJobHandlers(services: Services, log: Logger) {
   });
   queue.process(RESET_TOPIC, async (data) => {
     await services.auth.mailPasswordReset((data as { userId: string }).userId);
+  });
+  queue.process(LOGIN_ALERT_TOPIC, async (data) => {
+    await services.auth.mailLoginAlert((data as { userId: string }).userId);
   });
   queue.process('prescription.issued', async (data) => {
     await services.records.renderPdf((data as { prescriptionId: string }).prescriptionId);

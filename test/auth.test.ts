@@ -217,24 +217,30 @@ describe('refresh tokens', () => {
     expect(audit.map((r) => r.action)).toContain('auth.refresh_reuse');
   });
 
-  it('two concurrent refreshes of one token within the grace period both succeed', async () => {
+  it('two concurrent refreshes of one token within the grace period get the same successor', async () => {
     const a = await signUp(t);
     const [x, y] = await Promise.all([
       post('/auth/refresh', { refreshToken: a.refreshToken }),
       post('/auth/refresh', { refreshToken: a.refreshToken }),
     ]);
     expect([x.statusCode, y.statusCode]).toEqual([200, 200]);
-    expect(x.json().refreshToken).not.toBe(y.json().refreshToken);
+    // One successor: the family does not fork, and it continues once.
+    expect(x.json().refreshToken).toBe(y.json().refreshToken);
+    expect((await post('/auth/refresh', { refreshToken: x.json().refreshToken })).statusCode).toBe(200);
   });
 
-  it('the race grace is granted once: a third presentation of the same token revokes the family', async () => {
+  it('within the grace the same successor again; once that is used, the old token revokes the family', async () => {
     const a = await signUp(t);
     const first = await post('/auth/refresh', { refreshToken: a.refreshToken });
     const second = await post('/auth/refresh', { refreshToken: a.refreshToken });
     expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect(second.json().refreshToken).toBe(first.json().refreshToken);
+    const next = await post('/auth/refresh', { refreshToken: first.json().refreshToken });
+    expect(next.statusCode).toBe(200);
+    // The successor moved on: the old token is a second branch, theft, even inside the grace.
     const third = await post('/auth/refresh', { refreshToken: a.refreshToken });
     expect(third.json().code).toBe('REFRESH_TOKEN_REUSED');
-    expect((await post('/auth/refresh', { refreshToken: second.json().refreshToken })).statusCode).toBe(401);
+    expect((await post('/auth/refresh', { refreshToken: next.json().refreshToken })).statusCode).toBe(401);
   });
 
   it('unknown, expired or garbage tokens → 401', async () => {
@@ -296,21 +302,34 @@ describe('MFA (TOTP)', () => {
     const ok = await post('/auth/mfa/verify', { mfaToken, code });
     expect(ok.statusCode).toBe(200);
     expect(decodePart(ok.json().accessToken, 1).amr).toEqual(['pwd', 'otp']);
+    // The MFA token completed its sign-in: it is used up, whatever the code.
     const replay = await post('/auth/mfa/verify', { mfaToken, code });
     expect(replay.statusCode).toBe(401);
-    expect(replay.json().code).toBe('INVALID_MFA_CODE');
+    expect(replay.json().code).toBe('INVALID_TOKEN');
+    const challenge = async () =>
+      (await post('/auth/login', { email: a.email, password: a.password })).json().mfaToken as string;
+    const again = await challenge();
+    const codeReplay = await post('/auth/mfa/verify', { mfaToken: again, code });
+    expect(codeReplay.statusCode).toBe(401);
+    expect(codeReplay.json().code).toBe('INVALID_MFA_CODE');
 
     // ±1 step window: a code from the previous step is still valid if unused... but it is older
     // than the last accepted step, so it is refused too.
     const previous = totpCodeAt(secret, new Date(t.clock.now().getTime() - 30_000));
-    expect((await post('/auth/mfa/verify', { mfaToken, code: previous })).statusCode).toBe(401);
+    expect((await post('/auth/mfa/verify', { mfaToken: again, code: previous })).statusCode).toBe(401);
     // A code from two steps ahead is outside the window.
     const far = totpCodeAt(secret, new Date(t.clock.now().getTime() + 90_000));
-    expect((await post('/auth/mfa/verify', { mfaToken, code: far })).statusCode).toBe(401);
+    expect((await post('/auth/mfa/verify', { mfaToken: again, code: far })).statusCode).toBe(401);
 
-    const recovery = await post('/auth/mfa/verify', { mfaToken, code: recoveryCodes[0].toUpperCase() });
+    // Wrong codes don't use the token up: a recovery code completes it.
+    const recovery = await post('/auth/mfa/verify', {
+      mfaToken: again,
+      code: recoveryCodes[0].toUpperCase(),
+    });
     expect(recovery.statusCode).toBe(200);
-    expect((await post('/auth/mfa/verify', { mfaToken, code: recoveryCodes[0] })).statusCode).toBe(401);
+    expect(
+      (await post('/auth/mfa/verify', { mfaToken: await challenge(), code: recoveryCodes[0] })).statusCode,
+    ).toBe(401);
 
     // Disable needs a fresh second factor.
     const session = recovery.json();
@@ -356,23 +375,27 @@ describe('MFA (TOTP)', () => {
     const strict = await startTestApp({ env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' } });
     try {
       const a = await signUp(strict);
-      const p = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-        strict.inject({ method: 'POST', url: `/api/v1${url}`, payload: payload as object, headers });
+      const p = (url: string, payload: unknown, headers: Record<string, string> = {}, ip = '10.8.0.1') =>
+        strict.inject({
+          method: 'POST',
+          url: `/api/v1${url}`,
+          payload: payload as object,
+          headers,
+          remoteAddress: ip,
+        });
       const { secret } = (await p('/auth/mfa/setup', undefined, bearer(a.accessToken))).json();
       await p('/auth/mfa/enable', { code: totpCodeAt(secret, strict.clock.now()) }, bearer(a.accessToken));
       const codes: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const login = await p('/auth/login', { email: a.email, password: a.password });
-        if (login.statusCode !== 200) {
-          codes.push(login.statusCode);
-          continue;
-        }
+      for (let i = 0; i < 4; i++) {
+        // Each from its own address: the password is right every time, so only the codes count.
+        const login = await p('/auth/login', { email: a.email, password: a.password }, {}, `10.8.1.${i}`);
+        expect(login.statusCode).toBe(200);
         codes.push(
           (await p('/auth/mfa/verify', { mfaToken: login.json().mfaToken, code: '000000' })).statusCode,
         );
       }
-      // Password attempts and wrong codes share the account's budget: the lock arrives.
-      expect(codes).toContain(429);
+      // Wrong codes have their own limit per user (3 here), which a right password doesn't clear.
+      expect(codes).toEqual([401, 401, 401, 429]);
     } finally {
       await strict.close();
     }

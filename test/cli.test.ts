@@ -55,13 +55,14 @@ describe('help and wrong usage', () => {
 
   it('an unknown command or option, or a bad value, is one line that points at the help, exit 1', async () => {
     const env = { DATABASE_URL: closedUrl, DATA_DIR: path.join(scratch, 'never') };
-    const [command, typo, option, extra, missing, early] = await Promise.all([
+    const [command, typo, option, extra, missing, early, weak] = await Promise.all([
       cli(['frobnicate'], env),
       cli(['seed-dmo'], env),
       cli(['seed-demo', '--bogus'], env),
       cli(['migrate', 'now'], env),
       cli(['create-admin', '--name', 'Ops'], env),
       cli(['--bogus'], env),
+      cli(['create-admin', '--email', 'ops@example.test', '--password', '1234567890'], env),
     ]);
     expect(lines(command.output)).toEqual(['unknown command "frobnicate"; see npm run cli -- --help']);
     expect(lines(typo.output)).toEqual([
@@ -77,7 +78,10 @@ describe('help and wrong usage', () => {
       'create-admin: needs --email and a password (ADMIN_PASSWORD or --password); see npm run cli -- create-admin --help',
     ]);
     expect(lines(early.output)).toHaveLength(1);
-    for (const r of [command, typo, option, extra, missing, early]) expect(r.code).toBe(1);
+    expect(lines(weak.output)).toEqual([
+      'create-admin: choose another password: it is one of the most common passwords; see npm run cli -- create-admin --help',
+    ]);
+    for (const r of [command, typo, option, extra, missing, early, weak]) expect(r.code).toBe(1);
   });
 
   it('a database that does not answer is one line naming it, without a stack; --verbose adds the error', async () => {

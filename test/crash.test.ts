@@ -221,8 +221,8 @@ describe('processes side by side and killed mid-job', () => {
     ).rows[0].id as string;
     await client.query(
       `INSERT INTO doctors (user_id, registration_number, council, fee_minor, modes, timezone, verification_status)
-       VALUES ($1, 'R', 'NCISM', 50000, ARRAY['video'], 'Asia/Kolkata', 'verified')`,
-      [doctor],
+       VALUES ($1, $2, 'NCISM', 50000, ARRAY['video'], 'Asia/Kolkata', 'verified')`,
+      [doctor, `R-${tag}`], // one registration per verified doctor (migration 0017)
     );
     const slots = (
       await client.query(

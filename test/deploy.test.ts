@@ -168,6 +168,21 @@ describe('compose.yaml', () => {
   });
 });
 
+describe('/metrics in production', () => {
+  it('is served only for METRICS_TOKEN, which Prometheus sends from the secret compose mounts', () => {
+    const [job] = arr(dig(check.readYaml('ops/prometheus/prometheus.yml')[0], 'scrape_configs'));
+    expect(dig(job, 'authorization', 'type')).toBe('Bearer');
+    const file = String(dig(job, 'authorization', 'credentials_file'));
+    const secret = file.replace('/run/secrets/', '');
+    expect(arr(dig(compose.services, 'prometheus', 'secrets'))).toEqual([secret]);
+    expect(dig(check.readYaml('compose.yaml')[0], 'secrets', secret, 'environment')).toBe('METRICS_TOKEN');
+    for (const api of [...composeApis, k8sApi]) {
+      expect(configOf(api).metrics, api.where).toEqual({ token: operatorValues.METRICS_TOKEN, served: true });
+      expect(configOf(api).apiDocs, api.where).toBe(false);
+    }
+  });
+});
+
 describe('the Kubernetes manifests', () => {
   const kind = (k: string) => k8sDocs.filter((d) => d.kind === k);
   const name = (doc: unknown) => String(dig(doc, 'metadata', 'name'));

@@ -273,7 +273,7 @@ describe('search', () => {
         .insertInto('doctors')
         .values({
           user_id: u.id,
-          registration_number: 'R-1',
+          registration_number: `R-${u.id}`, // one per verified doctor (migration 0017)
           council: 'NCISM',
           specializations: seed.specializations,
           languages: seed.languages,
@@ -452,7 +452,7 @@ describe('search plans at 10,000 doctors', () => {
       SELECT 'bulk' || i || '@example.test', 'x', 'doctor', 'Dr ' || substr(md5(i::text), 1, 10) FROM generate_series(1, 10000) i;
       INSERT INTO doctors (user_id, registration_number, council, specializations, languages, fee_minor, modes, timezone,
                            search_text, verification_status)
-      SELECT u.id, 'R', 'NCISM',
+      SELECT u.id, 'R' || u.i, 'NCISM',
              ARRAY[(ARRAY['kayachikitsa','panchakarma','dravyaguna','rasayana','twak-roga','manas-roga','swasthavritta','shalya-tantra'])[1 + i % 8]],
              ARRAY[(ARRAY['hi','en','bn','te','mr','ta','gu','kn','ml','or'])[1 + i % 10]],
              (i % 200) * 1000,

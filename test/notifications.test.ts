@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerJobHandlers } from '../src/jobs.ts';
 import { signUp, startTestApp } from './helpers/app.ts';
@@ -39,6 +40,41 @@ describe('booking messages', () => {
     expect(mail!.text).toContain('नमस्ते Test patient,');
     expect(mail!.text).toContain('के लिए पक्का हो गया है।');
     expect(mail!.text).toContain('समय डॉक्टर के समय क्षेत्र (Asia/Kolkata) में है');
+  });
+
+  it('a confirmation that no longer applies gives up a claim an earlier run left (found by the chaos run)', async () => {
+    const { patient, appointment } = await n.paidBooking();
+    const db = n.t.platform.db;
+    const event = await db
+      .selectFrom('outbox')
+      .select('id')
+      .where('topic', '=', 'appointment.confirmed')
+      .where(sql<boolean>`payload->>'appointmentId' = ${appointment.id}`)
+      .executeTakeFirstOrThrow();
+    // An earlier run claimed the mail, then lost the connection before it knew it had.
+    await db
+      .insertInto('notification_deliveries')
+      .values({
+        outbox_id: event.id,
+        recipient_id: patient.id,
+        channel: 'email',
+        template: 'confirmed',
+        status: 'sending',
+        attempts: 1,
+        claimed_at: n.t.clock.now(),
+      })
+      .execute();
+    const res = await n.kit.call(patient.accessToken, 'POST', `/appointments/${appointment.id}/cancel`, {
+      reason: 'travelling',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await n.settle();
+    const left = await db
+      .selectFrom('notification_deliveries')
+      .select('status')
+      .where('outbox_id', '=', event.id)
+      .execute();
+    expect(left).toEqual([]);
   });
 
   it('a cancellation tells both; the patient reads the refund as money', async () => {

@@ -369,11 +369,30 @@ describe('refunds are never dropped', () => {
       .set({ status: 'requested', asked_at: t.clock.now() })
       .where('id', '=', refund.id)
       .execute();
-    await t.services.refunds.execute(refund.id); // a second job meanwhile: that call may still be running
+    // A second job meanwhile: that call may still be running; it tries again once it can't be.
+    await expect(t.services.refunds.execute(refund.id)).rejects.toMatchObject({
+      name: 'RetryLater',
+      afterMs: 60_000,
+    });
     expect(sandbox().refundsMade(refund.id)).toHaveLength(0);
     t.clock.advance(11 * 60_000);
     expect(await t.services.refunds.sweep()).toBeGreaterThanOrEqual(1);
     await t.services.refunds.execute(refund.id); // the re-enqueued job
+    expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
+    expect(sandbox().refundsMade(refund.id)).toHaveLength(1);
+  });
+
+  it('a job that found the call in flight, tried again after it, looks it up and pays once (found by the chaos run)', async () => {
+    const { a, refund } = await refundPending();
+    // The call went through, but its run died (or the database went) before recording it.
+    await t.platform.db
+      .updateTable('refunds')
+      .set({ status: 'requested', asked_at: t.clock.now() })
+      .where('id', '=', refund.id)
+      .execute();
+    await expect(t.services.refunds.execute(refund.id)).rejects.toMatchObject({ name: 'RetryLater' });
+    t.clock.advance(61_000);
+    await t.services.refunds.execute(refund.id); // the retry, due once the call can't be running
     expect(await kit.refundsOf(a.payment.id)).toMatchObject([{ status: 'processed' }]);
     expect(sandbox().refundsMade(refund.id)).toHaveLength(1);
   });

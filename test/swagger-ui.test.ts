@@ -2,7 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DESKTOP, launchBrowser, SCREENSHOTS, startWebServer, type WebServer } from './helpers/browser.ts';
+import {
+  cspViolations,
+  DESKTOP,
+  launchBrowser,
+  recordCspViolations,
+  SCREENSHOTS,
+  startWebServer,
+  type WebServer,
+} from './helpers/browser.ts';
 
 // The API reference as a developer uses it: Swagger UI at /api-docs in a real Chromium, against a
 // real server. Authorize with a pasted access token, then "Try it out" on GET /api/v1/me: the page
@@ -31,6 +39,7 @@ it('Swagger UI authorises with a bearer token and runs GET /api/v1/me', async ()
   const { accessToken } = (await registered.json()) as { accessToken: string };
 
   const context = await browser.newContext({ viewport: DESKTOP });
+  await recordCspViolations(context);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -62,6 +71,8 @@ it('Swagger UI authorises with a bearer token and runs GET /api/v1/me', async ()
   const body = await response.locator('.response-col_description pre').first().innerText();
   expect(JSON.parse(body)).toMatchObject({ email, role: 'patient', name: 'Meera Iyer' });
   expect(pageErrors).toEqual([]);
+  // Its own Content-Security-Policy (src/http/openapi/index.ts) blocks nothing it needs.
+  expect(await cspViolations(page)).toEqual([]);
 
   // From the operation's header down to the response body: the documented responses below it are
   // the same for everyone, and long.

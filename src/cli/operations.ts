@@ -1,4 +1,6 @@
 /** The operator's everyday commands: migrate, create-admin, audit-verify, partitions, analytics-rebuild. */
+
+import { passwordWeakness } from '../modules/auth/password-policy.ts';
 import { passwordSchema } from '../modules/auth/schemas.ts';
 import { MONTHS_AHEAD } from '../platform/db/partitions.ts';
 import { type Command, runtime, withPlatform } from './command.ts';
@@ -50,13 +52,12 @@ export const createAdmin: Command = {
     const checked = passwordSchema.safeParse(password);
     if (!checked.success)
       throw new UsageError(`password ${checked.error.issues[0]?.message ?? 'is invalid'}`);
+    const name = (values.name as string | undefined) ?? 'Administrator';
+    const weakness = passwordWeakness(password, { email, name });
+    if (weakness) throw new UsageError(`choose another password: ${weakness}`);
     return withPlatform(async (platform) => {
       const { createServices } = await runtime();
-      const { created, id } = await createServices(platform).auth.ensureAdmin({
-        email,
-        password,
-        name: (values.name as string | undefined) ?? 'Administrator',
-      });
+      const { created, id } = await createServices(platform).auth.ensureAdmin({ email, password, name });
       console.log(created ? `admin created: ${id}` : `an account with that email already exists: ${id}`);
       return created ? 0 : 1;
     });

@@ -170,6 +170,34 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendProblem(reply, noRoute(request)));
 }
 
+/** What the router refuses in a path parameter before any route sees it (Fastify's codes). */
+const ROUTER_REFUSALS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'must be percent-encoded UTF-8',
+  FST_ERR_MAX_PARAM_LENGTH: 'is too long',
+};
+
+/**
+ * Fastify's `frameworkErrors`: a path parameter the router refuses is invalid input like any other
+ * (400 VALIDATION_FAILED), not Fastify's own JSON with a 414; no hook has run, so the request id
+ * header is set here.
+ */
+export function sendFrameworkProblem(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('x-request-id', request.id);
+  const refusal = ROUTER_REFUSALS[error.code];
+  sendProblem(
+    reply,
+    refusal
+      ? new AppError(400, 'VALIDATION_FAILED', 'The URL is invalid', {
+          errors: [{ path: 'params', message: refusal }],
+        })
+      : toAppError(error),
+  );
+}
+
 /** The answer for a path nothing serves (also the web app's fallback for API-looking paths). */
 export function noRoute(request: FastifyRequest): AppError {
   return new AppError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);

@@ -24,6 +24,8 @@ export const PROBLEM_CODES = {
   SCHEDULE_TOO_LARGE: 'The schedule would make more slots than one schedule may',
   INVALID_MFA_CODE: 'The one-time code does not match',
   INVALID_RESET_TOKEN: 'The password-reset token is unknown, used or expired: ask for a new mail',
+  WEAK_PASSWORD:
+    'The new password is too easy to guess (a common password, a run like 1234567890, your e-mail or name): choose another',
   // 401
   UNAUTHORIZED: 'Sign in: send `Authorization: Bearer <access token>`',
   INVALID_TOKEN: 'The access token is not valid (or its account is gone)',
@@ -51,6 +53,8 @@ export const PROBLEM_CODES = {
   PROFILE_REQUIRED: 'Create the doctor profile first',
   REGISTRATION_NUMBER_REQUIRED:
     'A doctor without a registration number and council can’t be verified, nor issue a prescription',
+  REGISTRATION_NUMBER_TAKEN:
+    'Another verified doctor holds this registration number with this council (spacing, punctuation and case aside)',
   TIMEZONE_MISMATCH: 'A schedule is kept in the profile’s time zone',
   SLOT_OVERLAP: 'The slot overlaps another of the doctor’s slots',
   SLOT_NOT_OPEN: 'Only an open slot can be removed',
@@ -76,6 +80,8 @@ export const PROBLEM_CODES = {
   PAYLOAD_TOO_LARGE: 'The body is larger than the server accepts',
   UNSUPPORTED_MEDIA_TYPE: 'Send `Content-Type: application/json`',
   IDEMPOTENCY_KEY_REUSED: 'This key was used with a different request',
+  // 426
+  UPGRADE_REQUIRED: 'This address is a WebSocket: open it with `Upgrade: websocket`',
   // 429, 503
   RATE_LIMITED: 'Too many requests; wait `Retry-After` seconds',
   SERVICE_UNAVAILABLE: 'A dependency is down; retry after `Retry-After` seconds',

@@ -1,13 +1,14 @@
 import type { ConnectionOptions, Queue, Worker } from 'bullmq';
 import {
-  backoffDelayMs,
   type DeadJob,
   JOB_ATTEMPTS,
   type JobHandler,
   type JobOptions,
   type JobQueue,
   type NewJob,
+  retryDelayMs,
 } from './kv.ts';
+import { isDependencyDown } from './unavailable.ts';
 
 /**
  * BullMQ's connection settings from a redis:// URL. BullMQ opens and closes these connections
@@ -27,6 +28,26 @@ function connectionOf(url: string): ConnectionOptions {
     connectTimeout: 2000,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
   };
+}
+
+/** How long one try of a job waits out PostgreSQL or Redis being down before it counts as failed. */
+const OUTAGE_WAIT_MS = 30_000;
+
+/**
+ * Runs a try of a job again while it fails because a dependency is down (backoff 0.5 s → 5 s), for up
+ * to OUTAGE_WAIT_MS: the tries' own backoff adds up to ~8 s, and a database restart must not use
+ * them all up and dead-letter the job. Handlers may run twice (kv.ts), so running again is safe.
+ */
+async function throughOutages(attempt: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + OUTAGE_WAIT_MS;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isDependencyDown(error) || Date.now() + delay > deadline) throw error;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /** A job's trace rides in BullMQ's own field for context propagation (stored with the job). */
@@ -98,17 +119,22 @@ export class BullQueue implements JobQueue {
         async (job) => {
           const run = this.#handlers.get(job.name);
           if (!run) throw new Error(`no handler for job "${job.name}"`);
-          await run(job.data, {
-            id: job.id ?? '',
-            attempt: job.attemptsMade + 1,
-            trace: job.opts.telemetry?.metadata,
-          });
+          await throughOutages(() =>
+            run(job.data, {
+              id: job.id ?? '',
+              attempt: job.attemptsMade + 1,
+              trace: job.opts.telemetry?.metadata,
+            }),
+          );
         },
         {
           connection: this.#connect(),
           prefix: this.#prefix,
           concurrency: 8,
-          settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade) },
+          settings: {
+            backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+              retryDelayMs(attemptsMade, error),
+          },
         },
       ).on('error', this.#onError),
     );

@@ -105,6 +105,24 @@ export function backoffDelayMs(attempt: number, random: () => number = Math.rand
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
+/**
+ * Thrown by a handler that can't decide before `afterMs` (e.g. what it needs is held by an earlier
+ * run that may have died): its next try waits that long instead of the backoff, so the tries are
+ * not used up before the answer can change.
+ */
+export class RetryLater extends Error {
+  readonly afterMs: number;
+  constructor(message: string, afterMs: number) {
+    super(message);
+    this.name = 'RetryLater';
+    this.afterMs = afterMs;
+  }
+}
+
+/** The wait before the try after `attempt` failed with `error`. */
+export const retryDelayMs = (attempt: number, error: unknown): number =>
+  error instanceof RetryLater ? error.afterMs : backoffDelayMs(attempt);
+
 export interface Kv {
   mode: 'redis' | 'memory';
   /** The raw client, for libraries that bring their own Redis store (rate limiting). */

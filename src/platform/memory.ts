@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from './clock.ts';
 import {
-  backoffDelayMs,
   type Cache,
   type Counters,
   type DeadJob,
@@ -13,6 +12,7 @@ import {
   type Kv,
   type NewJob,
   type PubSub,
+  retryDelayMs,
   VERSION_TTL_MS,
   type Versions,
   type WindowCount,
@@ -220,7 +220,7 @@ export class MemoryQueue implements JobQueue {
       this.#known.delete(job.id);
     } catch (error) {
       if (job.attempts < JOB_ATTEMPTS) {
-        this.#schedule(job, backoffDelayMs(job.attempts));
+        this.#schedule(job, retryDelayMs(job.attempts, error));
         return;
       }
       this.#dead.set(job.id, {

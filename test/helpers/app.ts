@@ -162,6 +162,18 @@ export interface DoctorProfile {
   experienceYears?: number;
 }
 
+/** The profile every test doctor has unless told otherwise (all but its registration number). */
+export const DOCTOR_PROFILE = {
+  council: 'NCISM',
+  specializations: ['kayachikitsa'],
+  languages: ['hi', 'en'],
+  feeMinor: 50000,
+  modes: ['video', 'audio', 'chat'],
+  bio: 'Ayurveda physician',
+  timezone: 'Asia/Kolkata',
+  experienceYears: 10,
+};
+
 /** A doctor with a profile, verified by `admin` unless `verified` is false. */
 export async function createDoctor(
   t: TestApp,
@@ -175,15 +187,9 @@ export async function createDoctor(
     url: '/api/v1/doctors/me',
     headers: bearer(doctor.accessToken),
     payload: {
-      registrationNumber: 'NCISM-12345',
-      council: 'NCISM',
-      specializations: ['kayachikitsa'],
-      languages: ['hi', 'en'],
-      feeMinor: 50000,
-      modes: ['video', 'audio', 'chat'],
-      bio: 'Ayurveda physician',
-      timezone: 'Asia/Kolkata',
-      experienceYears: 10,
+      // Each verified doctor holds their own (migration 0017).
+      registrationNumber: uniqueName('NCISM'),
+      ...DOCTOR_PROFILE,
       ...profile,
     },
   });

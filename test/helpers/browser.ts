@@ -91,15 +91,31 @@ export async function newContext(
   if (options.locale) {
     await context.addInitScript((locale) => localStorage.setItem('amrutam.locale', locale), options.locale);
   }
+  await recordCspViolations(context);
   return context;
 }
 
+/** From now on, every page of `context` notes what its Content-Security-Policy blocked (see cspViolations). */
+export async function recordCspViolations(context: BrowserContext): Promise<void> {
+  await context.addInitScript(`
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (event) =>
+      window.cspViolations.push(event.effectiveDirective + ' blocked ' + (event.blockedURI || 'inline')));
+  `);
+}
+
+/** What the page's Content-Security-Policy blocked so far (a context set up by recordCspViolations). */
+export const cspViolations = (page: Page) => page.evaluate<string[]>('window.cspViolations ?? []');
+
 /**
- * The checks every page passes: no serious or critical axe violation, no horizontal scroll at
- * the current viewport; and a screenshot `test-results/<name>.png`.
+ * The checks every page passes: nothing blocked by its Content-Security-Policy, no serious or
+ * critical axe violation, no horizontal scroll at the current viewport; and a screenshot
+ * `test-results/<name>.png`.
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle');
+  const blocked = await cspViolations(page);
+  if (blocked.length > 0) throw new Error(`${name}: the Content-Security-Policy ${blocked.join('; ')}`);
   const { violations } = await new AxeBuilder({ page }).analyze();
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   if (serious.length > 0) {

@@ -238,6 +238,7 @@ export function operatorValues(): Record<string, string> {
     JITSI_DOMAIN: 'meet.example.com',
     JITSI_APP_SECRET: secret(),
     GRAFANA_ADMIN_PASSWORD: secret(),
+    METRICS_TOKEN: secret(),
   };
 }
 

@@ -4,10 +4,11 @@ import type { Metrics } from '../../src/platform/metrics.ts';
 type Json = Record<string, unknown>;
 
 /**
- * Routes that are not part of the API's document: its own pages, Prometheus's, and the web app's
- * (src/http/web-app.ts: its files, and its page for every other path).
+ * Routes that are not part of the API's document: its own pages, Prometheus's, the web app's
+ * (src/http/web-app.ts: its files, and its page for every other path), and CORS preflights
+ * (@fastify/cors answers OPTIONS on every path).
  */
-const UNDOCUMENTED = [/^\/api-docs(\/|$)/, /^\/metrics$/, /^unmatched$/, /^\/\*$/, /^\/assets\//];
+const UNDOCUMENTED = [/^\/api-docs(\/|$)/, /^\/metrics$/, /^unmatched$/, /^\/\*$/, /^\/assets\//, /^\*$/];
 
 /**
  * Every answer an app gave (its metrics count each by method, route, status, and problem code)

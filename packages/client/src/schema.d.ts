@@ -240,6 +240,7 @@ export interface paths {
                  *     - `INVALID_JSON`: The body is not valid JSON
                  *     - `EMPTY_BODY`: The body is empty but JSON was declared
                  *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
+                 *     - `WEAK_PASSWORD`: The new password is too easy to guess (a common password, a run like 1234567890, your e-mail or name): choose another
                  */
                 400: {
                     headers: {
@@ -399,7 +400,7 @@ export interface paths {
         put?: never;
         /**
          * Password login; may answer with an MFA challenge
-         * @description Answers a session, or `{mfaRequired: true, mfaToken}` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right. Cookie mode (`X-Auth-Mode: cookie`, for browsers): the refresh token is set as the HttpOnly `amrutam_refresh` cookie and left out of the answer.
+         * @description Answers a session, or `{mfaRequired: true, mfaToken}` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures are slowed down (429 with Retry-After): for one account from one address after LOGIN_MAX_FAILURES_PER_ACCOUNT (5), with a wait that doubles; for an address after LOGIN_MAX_FAILURES_PER_IP. A right password from a client without recent failures is never refused. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right. Cookie mode (`X-Auth-Mode: cookie`, for browsers): the refresh token is set as the HttpOnly `amrutam_refresh` cookie and left out of the answer.
          */
         post: {
             parameters: {
@@ -614,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Complete an MFA login
-         * @description Answers the session. Cookie mode (`X-Auth-Mode: cookie`, for browsers): the refresh token is set as the HttpOnly `amrutam_refresh` cookie and left out of the answer.
+         * @description Answers the session. An `mfaToken` completes one login; wrong codes (here, at enable and at disable) are limited per user (429 with Retry-After). Cookie mode (`X-Auth-Mode: cookie`, for browsers): the refresh token is set as the HttpOnly `amrutam_refresh` cookie and left out of the answer.
          */
         post: {
             parameters: {
@@ -831,7 +832,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token
-         * @description The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED). Cookie mode (`X-Auth-Mode: cookie`, for browsers): send no body (or `{}`); the token is read from the `amrutam_refresh` cookie, the new one is set as that cookie and left out of the answer; a refresh that fails clears the cookie. The cookie is read only with that header (403 CSRF_HEADER_REQUIRED otherwise).
+         * @description The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED), except within REFRESH_REUSE_GRACE_SECONDS (10) of its rotation while its successor is unused (two tabs refreshing at once): then the answer carries the same successor refresh token. Cookie mode (`X-Auth-Mode: cookie`, for browsers): send no body (or `{}`); the token is read from the `amrutam_refresh` cookie, the new one is set as that cookie and left out of the answer; a refresh that fails clears the cookie. The cookie is read only with that header (403 CSRF_HEADER_REQUIRED otherwise).
          */
         post: {
             parameters: {
@@ -1089,6 +1090,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -1158,6 +1162,50 @@ export interface paths {
                          *       "status": 403,
                          *       "detail": "Your role may not do this",
                          *       "code": "FORBIDDEN",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -1263,6 +1311,7 @@ export interface paths {
                  *     - `INVALID_JSON`: The body is not valid JSON
                  *     - `EMPTY_BODY`: The body is empty but JSON was declared
                  *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
+                 *     - `WEAK_PASSWORD`: The new password is too easy to guess (a common password, a run like 1234567890, your e-mail or name): choose another
                  */
                 400: {
                     headers: {
@@ -1662,6 +1711,7 @@ export interface paths {
                  *     - `EMPTY_BODY`: The body is empty but JSON was declared
                  *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  *     - `INVALID_RESET_TOKEN`: The password-reset token is unknown, used or expired: ask for a new mail
+                 *     - `WEAK_PASSWORD`: The new password is too easy to guess (a common password, a run like 1234567890, your e-mail or name): choose another
                  */
                 400: {
                     headers: {
@@ -1823,6 +1873,37 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Bad Request. `code` is one of:
+                 *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:validation-failed",
+                         *       "title": "Bad Request",
+                         *       "status": 400,
+                         *       "detail": "The input breaks a rule; `errors[]` names each field and says the rule",
+                         *       "code": "VALIDATION_FAILED",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77",
+                         *       "errors": [
+                         *         {
+                         *           "path": "body.slotId",
+                         *           "message": "must be a UUID, e.g. 0b5f8c1e-3c1a-4e1b-9a57-2f0f6d1c9e10"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
                  * @description Unauthorized. `code` is one of:
                  *     - `UNAUTHORIZED`: Sign in: send `Authorization: Bearer <access token>`
                  *     - `INVALID_TOKEN`: The access token is not valid (or its account is gone)
@@ -1887,6 +1968,50 @@ export interface paths {
                          *       "status": 409,
                          *       "detail": "MFA is already on",
                          *       "code": "MFA_ALREADY_ENABLED",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -3591,6 +3716,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -3703,6 +3831,50 @@ export interface paths {
                          *       "status": 409,
                          *       "detail": "The account is not suspended",
                          *       "code": "NOT_SUSPENDED",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -4159,6 +4331,37 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Bad Request. `code` is one of:
+                 *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:validation-failed",
+                         *       "title": "Bad Request",
+                         *       "status": 400,
+                         *       "detail": "The input breaks a rule; `errors[]` names each field and says the rule",
+                         *       "code": "VALIDATION_FAILED",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77",
+                         *       "errors": [
+                         *         {
+                         *           "path": "body.slotId",
+                         *           "message": "must be a UUID, e.g. 0b5f8c1e-3c1a-4e1b-9a57-2f0f6d1c9e10"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
                  * @description Unauthorized. `code` is one of:
                  *     - `UNAUTHORIZED`: Sign in: send `Authorization: Bearer <access token>`
                  *     - `INVALID_TOKEN`: The access token is not valid (or its account is gone)
@@ -4201,6 +4404,50 @@ export interface paths {
                          *       "status": 403,
                          *       "detail": "Your role may not do this",
                          *       "code": "FORBIDDEN",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -5544,7 +5791,7 @@ export interface paths {
         put?: never;
         /**
          * Verify or reject a doctor
-         * @description Only verified doctors appear in search and can be booked; a rejected doctor reads `reason`.
+         * @description Only verified doctors appear in search and can be booked; a rejected doctor reads `reason`. A registration number (with its council; spacing, punctuation and case aside) belongs to one verified doctor: verifying a second holder is 409 REGISTRATION_NUMBER_TAKEN.
          */
         post: {
             parameters: {
@@ -5711,6 +5958,7 @@ export interface paths {
                 /**
                  * @description Conflict. `code` is one of:
                  *     - `REGISTRATION_NUMBER_REQUIRED`: A doctor without a registration number and council can’t be verified, nor issue a prescription
+                 *     - `REGISTRATION_NUMBER_TAKEN`: Another verified doctor holds this registration number with this council (spacing, punctuation and case aside)
                  */
                 409: {
                     headers: {
@@ -6771,6 +7019,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -6884,6 +7135,50 @@ export interface paths {
                          *       "status": 409,
                          *       "detail": "Only an open slot can be removed",
                          *       "code": "SLOT_NOT_OPEN",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -7117,7 +7412,7 @@ export interface paths {
         };
         /**
          * Live slot changes of one doctor (WebSocket)
-         * @description Upgrade to a WebSocket. Messages: `{type: "ready", doctorId}` once subscribed; `{type: "slot.updated" | "slot.removed", slot}` on every change; `{type: "heartbeat", at}` every 25 s. Close codes: 4404 unknown or unverified doctor, 1001 server shutting down (reconnect).
+         * @description Upgrade to a WebSocket. Messages: `{type: "ready", doctorId}` once subscribed; `{type: "slot.updated" | "slot.removed", slot}` on every change; `{type: "heartbeat", at}` every 25 s. Close codes: 4404 unknown or unverified doctor, 1013 too many live connections from this address or to this server (WS_MAX_PER_IP, WS_MAX_CONNECTIONS: retry later), 1001 server shutting down (reconnect).
          */
         get: {
             parameters: {
@@ -7160,6 +7455,28 @@ export interface paths {
                          *           "message": "must be a UUID, e.g. 0b5f8c1e-3c1a-4e1b-9a57-2f0f6d1c9e10"
                          *         }
                          *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Upgrade Required. `code` is one of:
+                 *     - `UPGRADE_REQUIRED`: This address is a WebSocket: open it with `Upgrade: websocket`
+                 */
+                426: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:upgrade-required",
+                         *       "title": "Upgrade Required",
+                         *       "status": 426,
+                         *       "detail": "This address is a WebSocket: open it with `Upgrade: websocket`",
+                         *       "code": "UPGRADE_REQUIRED",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
                         "application/problem+json": components["schemas"]["Problem"];
@@ -7233,7 +7550,7 @@ export interface paths {
         };
         /**
          * Your appointments (admins: all), by start time
-         * @description A patient sees theirs, a doctor theirs, an admin everyone’s; each names both parties.
+         * @description A patient sees theirs, a doctor theirs, an admin everyone’s; each names both parties. An admin’s list leaves out the free text (`reason`, `cancelReason`: PHI); GET /appointments/{id} shows it, and records the read in the audit trail.
          */
         get: {
             parameters: {
@@ -7296,7 +7613,7 @@ export interface paths {
                          *     }
                          */
                         "application/json": {
-                            items: components["schemas"]["Appointment"][];
+                            items: components["schemas"]["AppointmentListItem"][];
                             /**
                              * @description Pass as `?cursor=` for the next page; null: this is the last
                              * @example null
@@ -7768,7 +8085,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of your appointments */
+        /**
+         * One of your appointments
+         * @description With the free text. An admin reading another’s appointment is recorded in the audit trail (`appointment.read`).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -8903,6 +9223,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -9016,6 +9339,50 @@ export interface paths {
                          *       "status": 409,
                          *       "detail": "The appointment is not in a state that allows this (or it happened already)",
                          *       "code": "INVALID_STATE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -9141,6 +9508,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -9254,6 +9624,50 @@ export interface paths {
                          *       "status": 409,
                          *       "detail": "The appointment is not in a state that allows this (or it happened already)",
                          *       "code": "INVALID_STATE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -9379,6 +9793,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -9492,6 +9909,50 @@ export interface paths {
                          *       "status": 409,
                          *       "detail": "The appointment is not in a state that allows this (or it happened already)",
                          *       "code": "INVALID_STATE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -12013,6 +12474,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -12103,6 +12567,50 @@ export interface paths {
                          *       "status": 404,
                          *       "detail": "It does not exist, or it is not yours",
                          *       "code": "NOT_FOUND",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -12209,6 +12717,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -12299,6 +12810,50 @@ export interface paths {
                          *       "status": 404,
                          *       "detail": "It does not exist, or it is not yours",
                          *       "code": "NOT_FOUND",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -13622,6 +14177,9 @@ export interface paths {
                 /**
                  * @description Bad Request. `code` is one of:
                  *     - `VALIDATION_FAILED`: The input breaks a rule; `errors[]` names each field and says the rule
+                 *     - `INVALID_JSON`: The body is not valid JSON
+                 *     - `EMPTY_BODY`: The body is empty but JSON was declared
+                 *     - `BAD_REQUEST`: The request is malformed (e.g. Content-Length does not match the body)
                  */
                 400: {
                     headers: {
@@ -13712,6 +14270,50 @@ export interface paths {
                          *       "status": 404,
                          *       "detail": "It does not exist, or it is not yours",
                          *       "code": "NOT_FOUND",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large. `code` is one of:
+                 *     - `PAYLOAD_TOO_LARGE`: The body is larger than the server accepts
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:payload-too-large",
+                         *       "title": "Payload Too Large",
+                         *       "status": 413,
+                         *       "detail": "The body is larger than the server accepts",
+                         *       "code": "PAYLOAD_TOO_LARGE",
+                         *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type. `code` is one of:
+                 *     - `UNSUPPORTED_MEDIA_TYPE`: Send `Content-Type: application/json`
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "urn:amrutam:problem:unsupported-media-type",
+                         *       "title": "Unsupported Media Type",
+                         *       "status": 415,
+                         *       "detail": "Send `Content-Type: application/json`",
+                         *       "code": "UNSUPPORTED_MEDIA_TYPE",
                          *       "requestId": "5f0c7d3e-8a41-4a0e-9f65-0b9d2c6a1e77"
                          *     }
                          */
@@ -14019,6 +14621,73 @@ export interface components {
             cancelledBy: ("patient" | "doctor" | "admin") | null;
             /** @example null */
             cancelReason: string | null;
+            /** @description null when the fee is 0 */
+            payment: components["schemas"]["Payment"] | null;
+            /**
+             * Format: date-time
+             * @description UTC instant, ISO 8601 (e.g. `2026-03-02T04:00:00.000Z`)
+             * @example 2026-02-28T10:00:00.000Z
+             */
+            createdAt: string;
+        };
+        /** @description An appointment in a list: as its parties see it; in an admin’s list without the free text */
+        AppointmentListItem: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending_payment" | "confirmed" | "in_progress" | "completed" | "cancelled" | "expired" | "no_show";
+            slotId: string | null;
+            /** Format: uuid */
+            doctorId: string;
+            /**
+             * @description Shown to both parties, whatever the doctor’s review state
+             * @example Dr. Asha Rao
+             */
+            doctorName: string;
+            /** Format: uuid */
+            patientId: string;
+            /** @example Meera Iyer */
+            patientName: string;
+            /**
+             * Format: date-time
+             * @description UTC instant, ISO 8601 (e.g. `2026-03-02T04:00:00.000Z`)
+             */
+            startsAt: string;
+            /**
+             * Format: date-time
+             * @description UTC instant, ISO 8601 (e.g. `2026-03-02T04:00:00.000Z`)
+             * @example 2026-03-02T04:30:00.000Z
+             */
+            endsAt: string;
+            /**
+             * @description Consultation mode
+             * @enum {string}
+             */
+            mode: "video" | "audio" | "chat";
+            /**
+             * @description Why the patient consults (PHI: parties only; absent in an admin’s list)
+             * @example Acidity and poor sleep for three weeks
+             */
+            reason?: string | null;
+            /**
+             * @description While `pending_payment`: unpaid by then, it expires
+             * @example 2026-02-28T10:10:00.000Z
+             */
+            holdExpiresAt: string | null;
+            /**
+             * @description The fee, in paise (₹500 = 50000)
+             * @example 50000
+             */
+            feeMinor: number;
+            /** @example INR */
+            currency: string;
+            /** @example null */
+            cancelledBy: ("patient" | "doctor" | "admin") | null;
+            /**
+             * @description Absent in an admin’s list
+             * @example null
+             */
+            cancelReason?: string | null;
             /** @description null when the fee is 0 */
             payment: components["schemas"]["Payment"] | null;
             /**
@@ -14816,7 +15485,7 @@ export interface components {
             /** @example a long password */
             currentPassword: string;
             /**
-             * @description At least 10 characters
+             * @description At least 10 characters, and not easy to guess: a common password, a run like 1234567890 or qwertyuiop, one character repeated, or the e-mail or name is refused (400 WEAK_PASSWORD)
              * @example a longer, newer password
              */
             newPassword: string;
@@ -14835,7 +15504,7 @@ export interface components {
              */
             token: string;
             /**
-             * @description At least 10 characters
+             * @description At least 10 characters, and not easy to guess: a common password, a run like 1234567890 or qwertyuiop, one character repeated, or the e-mail or name is refused (400 WEAK_PASSWORD)
              * @example a long password
              */
             newPassword: string;
@@ -15108,7 +15777,7 @@ export interface components {
              */
             email: string;
             /**
-             * @description At least 10 characters
+             * @description At least 10 characters, and not easy to guess: a common password, a run like 1234567890 or qwertyuiop, one character repeated, or the e-mail or name is refused (400 WEAK_PASSWORD)
              * @example a long password
              */
             password: string;

@@ -14,6 +14,8 @@ import * as m0013 from './0013_admin_ops.ts';
 import * as m0014 from './0014_analytics.ts';
 import * as m0015 from './0015_analytics_row_marks.ts';
 import * as m0016 from './0016_outbox_trace.ts';
+import * as m0017 from './0017_registration_unique.ts';
+import * as m0018 from './0018_refresh_successor.ts';
 
 /** Every migration, in order. Listed statically so nothing depends on scanning the file system. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +34,6 @@ export const migrations: Record<string, Migration> = {
   '0014_analytics': m0014,
   '0015_analytics_row_marks': m0015,
   '0016_outbox_trace': m0016,
+  '0017_registration_unique': m0017,
+  '0018_refresh_successor': m0018,
 };

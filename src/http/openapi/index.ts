@@ -23,10 +23,28 @@ const TAGS = [
 ];
 
 /**
+ * Swagger UI's page gets swagger-ui's own CSP (`staticCSP`: scripts from our origin only), not the
+ * API's allow-nothing one, relaxed once more: the styles its code inserts at run time (style-src
+ * 'unsafe-inline': styles only, never scripts). It is never framed, and requests keep their scheme
+ * (a plain-HTTP development server can't answer an upgraded one).
+ */
+const swaggerCsp = (csp: string) =>
+  csp
+    .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+    .replace("style-src 'self' https:", "style-src 'self' https: 'unsafe-inline'")
+    .replace(/\s*upgrade-insecure-requests;/, '');
+
+/**
  * The API's documents: OpenAPI 3.1 at /api-docs/openapi.json (Swagger UI at /api-docs), the
  * availability socket's AsyncAPI 3 at /api-docs/asyncapi.json. Register before the routes.
+ * `serve: false` (API_DOCS=off, production's default) keeps the document for `app.swagger()` (the
+ * CLI's export) but serves none of it.
  */
-export async function registerApiDocs(app: FastifyInstance, asyncApi: () => unknown): Promise<void> {
+export async function registerApiDocs(
+  app: FastifyInstance,
+  asyncApi: () => unknown,
+  { serve }: { serve: boolean },
+): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -53,7 +71,12 @@ export async function registerApiDocs(app: FastifyInstance, asyncApi: () => unkn
     transform: documentRoute,
     transformObject: completeDocument,
   });
-  await app.register(swaggerUi, { routePrefix: '/api-docs' });
+  if (!serve) return;
+  await app.register(swaggerUi, {
+    routePrefix: '/api-docs',
+    staticCSP: true,
+    transformStaticCSP: swaggerCsp,
+  });
   const hidden = { schema: { hide: true }, config: { rateLimit: false as const } };
   app.get('/api-docs/openapi.json', hidden, async () => app.swagger());
   app.get('/api-docs/asyncapi.json', hidden, async () => asyncApi());

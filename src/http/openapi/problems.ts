@@ -4,7 +4,9 @@ import { utcSchema } from '../formats.ts';
 import { PROBLEM_CODES, type ProblemCode } from '../problem-codes.ts';
 
 /** What a route declares beyond the standard problems (see `standardProblems`): status → codes. */
-export type RouteProblems = Partial<Record<400 | 401 | 403 | 404 | 409 | 422 | 429, readonly ProblemCode[]>>;
+export type RouteProblems = Partial<
+  Record<400 | 401 | 403 | 404 | 409 | 422 | 426 | 429, readonly ProblemCode[]>
+>;
 
 declare module 'fastify' {
   interface FastifySchema {

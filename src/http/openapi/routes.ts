@@ -18,7 +18,7 @@ const IDEMPOTENCY_HEADER = 'idempotency-key';
  */
 export function documentRoute(document: RouteDocument) {
   const { route, url } = document;
-  const websocket = (route as { websocket?: boolean }).websocket === true;
+  const websocket = typeof (route as { wsHandler?: unknown }).wsHandler === 'function';
   const given = document.schema as Json | undefined;
   const out = jsonSchemaTransform(
     websocket && given ? { ...document, schema: { ...given, hide: false } } : document,
@@ -32,9 +32,13 @@ export function documentRoute(document: RouteDocument) {
     headers.required = [...new Set([...(headers.required ?? []), IDEMPOTENCY_HEADER])];
 
   const query = schema.querystring as { properties?: Json } | undefined;
+  // Fastify parses a body sent to any of these methods, schema or not (too large: 413, not JSON: 415).
+  const takesBody =
+    Boolean(schema.body) ||
+    [route.method].flat().some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(String(m)));
   const problems = standardProblems({
-    input: Boolean(schema.body || schema.querystring || schema.params || schema.headers),
-    body: Boolean(schema.body),
+    input: Boolean(takesBody || schema.querystring || schema.params || schema.headers),
+    body: takesBody,
     cursor: query?.properties?.cursor !== undefined,
     signedIn: Array.isArray(schema.security) && schema.security.length > 0,
     pathId: Boolean(schema.params),

@@ -60,11 +60,12 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'Your appointments (admins: all), by start time',
-        description: 'A patient sees theirs, a doctor theirs, an admin everyone’s; each names both parties.',
+        description:
+          'A patient sees theirs, a doctor theirs, an admin everyone’s; each names both parties. An admin’s list leaves out the free text (`reason`, `cancelReason`: PHI); GET /appointments/{id} shows it, and records the read in the audit trail.',
         security,
         'x-problems': { 400: ['INVALID_RANGE'] },
         querystring: s.listQuery,
-        response: { 200: pageOf(s.appointmentSchema) },
+        response: { 200: pageOf(s.listedAppointmentSchema) },
       },
     },
     async (request) => appointments.list(requireAuth(request), request.query),
@@ -77,12 +78,14 @@ export const appointmentRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'One of your appointments',
+        description:
+          'With the free text. An admin reading another’s appointment is recorded in the audit trail (`appointment.read`).',
         security,
         params: s.idParams,
         response: { 200: s.appointmentSchema },
       },
     },
-    async (request) => appointments.get(requireAuth(request), request.params.id),
+    async (request) => appointments.get(requireAuth(request), request.params.id, metaOf(request)),
   );
 
   app.get(

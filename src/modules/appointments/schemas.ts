@@ -90,6 +90,19 @@ export const appointmentSchema = z
   })
   .meta({ id: 'Appointment', description: 'An appointment as its parties (and admins) see it' });
 
+/** GET /appointments: an admin's items leave out the patient's free text (views.listed). */
+export const listedAppointmentSchema = appointmentSchema
+  .extend({
+    reason: appointmentSchema.shape.reason
+      .optional()
+      .describe('Why the patient consults (PHI: parties only; absent in an admin’s list)'),
+    cancelReason: appointmentSchema.shape.cancelReason.optional().describe('Absent in an admin’s list'),
+  })
+  .meta({
+    id: 'AppointmentListItem',
+    description: 'An appointment in a list: as its parties see it; in an admin’s list without the free text',
+  });
+
 export const cancellationQuoteSchema = z
   .object({
     canCancel: z.boolean(),

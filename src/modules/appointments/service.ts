@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { type AuthContext, assertOrdered, decodeCursor, notFound, page } from '../../http/index.ts';
+import {
+  type AuthContext,
+  assertOrdered,
+  decodeCursor,
+  notFound,
+  page,
+  type RequestMeta,
+} from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Cipher } from '../../platform/crypto.ts';
 import type { Db } from '../../platform/db/index.ts';
@@ -96,8 +103,16 @@ export function createAppointmentService(deps: {
       };
     },
 
-    async get(auth: AuthContext, id: string) {
+    /** One appointment, free text included; an admin's read of another's PHI is audited first. */
+    async get(auth: AuthContext, id: string, meta: RequestMeta) {
       const a = await findOwn(auth, id);
+      if (a.patient_id !== auth.userId && a.doctor_id !== auth.userId) {
+        await deps.audit.record(db, meta, {
+          action: 'appointment.read',
+          entity: 'appointment',
+          entityId: a.id,
+        });
+      }
       return views.appointment(a, (await payments.forAppointment(db, a.id)) ?? null);
     },
 
@@ -144,10 +159,12 @@ export function createAppointmentService(deps: {
         now: clock.now(),
       });
       const paymentOf = await paymentsOf(found.map((r) => r.id));
+      // Parties read their own words; an admin's list of everyone's carries none (views.listed).
+      const render = auth.role === 'admin' ? views.listed : views.appointment;
       return page(
         found,
         q.limit,
-        (r) => views.appointment(r, paymentOf.get(r.id) ?? null),
+        (r) => render(r, paymentOf.get(r.id) ?? null),
         (r) => ({ t: r.starts_at.toISOString(), id: r.id }),
       );
     },

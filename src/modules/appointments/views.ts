@@ -31,6 +31,8 @@ export interface AppointmentView {
   createdAt: string;
 }
 
+export type ListedAppointment = Omit<AppointmentView, 'reason' | 'cancelReason'>;
+
 type SealedColumn = 'reason' | 'cancel_reason';
 
 const context = (column: SealedColumn, id: string) => `appointments.${column}:${id}`;
@@ -66,26 +68,38 @@ export function createViews(cipher: Cipher) {
 
     appointment(a: Wire<AppointmentRecord>, p: Wire<PaymentRow> | null): AppointmentView {
       return {
-        id: a.id,
-        status: a.status,
-        slotId: a.slot_id,
-        doctorId: a.doctor_id,
-        doctorName: a.doctor_name,
-        patientId: a.patient_id,
-        patientName: a.patient_name,
-        startsAt: isoOf(a.starts_at),
-        endsAt: isoOf(a.ends_at),
-        mode: a.mode,
+        ...listed(a, p),
         reason: open(a.reason, 'reason', a.id),
-        holdExpiresAt: a.status === 'pending_payment' && a.hold_expires_at ? isoOf(a.hold_expires_at) : null,
-        feeMinor: a.fee_minor,
-        currency: a.currency,
-        cancelledBy: a.cancelled_by,
         cancelReason: open(a.cancel_reason, 'cancel_reason', a.id),
-        payment: p ? toPaymentView(p) : null,
-        createdAt: isoOf(a.created_at),
       };
     },
+
+    listed,
+  };
+}
+
+/**
+ * An appointment in an admin's list: the minimum to find it, none of the patient's free text
+ * (PHI). The admin reads that on the appointment itself, and that read is audited (service.ts).
+ */
+function listed(a: Wire<AppointmentRecord>, p: Wire<PaymentRow> | null): ListedAppointment {
+  return {
+    id: a.id,
+    status: a.status,
+    slotId: a.slot_id,
+    doctorId: a.doctor_id,
+    doctorName: a.doctor_name,
+    patientId: a.patient_id,
+    patientName: a.patient_name,
+    startsAt: isoOf(a.starts_at),
+    endsAt: isoOf(a.ends_at),
+    mode: a.mode,
+    holdExpiresAt: a.status === 'pending_payment' && a.hold_expires_at ? isoOf(a.hold_expires_at) : null,
+    feeMinor: a.fee_minor,
+    currency: a.currency,
+    cancelledBy: a.cancelled_by,
+    payment: p ? toPaymentView(p) : null,
+    createdAt: isoOf(a.created_at),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   invalidCredentials,
   loadUser,
 } from './parts.ts';
+import { assertStrongPassword } from './password-policy.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import * as repo from './repo.ts';
 import type { Sessions } from './sessions.ts';
@@ -20,7 +21,8 @@ import type { Sessions } from './sessions.ts';
  * - A doctor's name is part of their public profile: its change is passed on in the same
  *   transaction, and announced after the commit.
  * - Changing the password needs the current one (a wrong one counts against the account like a
- *   failed login) and ends every other session of the user; the calling one continues.
+ *   failed login) and a new one that passes the password policy (password-policy.ts); it ends
+ *   every other session of the user, and the calling one continues.
  */
 
 export interface ProfileChange {
@@ -77,7 +79,7 @@ export function createAccount(deps: AuthDeps, sessions: Sessions) {
       const ip = meta.ip ?? 'unknown';
       await throttle.attempt(user.email, ip);
       if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
-        await throttle.failed(ip);
+        await throttle.failed(user.email, ip);
         await audit.record(db, meta, {
           action: 'auth.password_change_failed',
           entity: 'user',
@@ -86,7 +88,8 @@ export function createAccount(deps: AuthDeps, sessions: Sessions) {
         count('password_change_failed');
         throw invalidCredentials();
       }
-      await throttle.succeeded(user.email);
+      await throttle.succeeded(user.email, ip);
+      assertStrongPassword(input.newPassword, user, 'newPassword');
       const passwordHash = await hashPassword(input.newPassword);
       const ended = await db.transaction().execute(async (tx) => {
         await repo.updatePasswordHash(tx, user.id, passwordHash, clock.now());

@@ -20,6 +20,8 @@ import { hashRecoveryCode, matchTotp, newRecoveryCodes, newTotpSecret, totpUri }
  * Invariants:
  * - Secrets are stored encrypted (bound to the user's id); a TOTP step is accepted once, a
  *   recovery code once.
+ * - Every code checked counts against the user's second-factor limit (throttle.ts `secondFactor`,
+ *   429 past it), at enrolment, at sign-in (sign-in.ts) and to turn MFA off; a right code clears it.
  * - Enabling MFA ends every session without it (their access tokens included); the enrolling
  *   session continues as a new one with the factor.
  */
@@ -37,8 +39,10 @@ export const SEALED_COLUMNS = (['mfa_secret', 'mfa_pending_secret'] as const).ma
   }),
 );
 
+export type Mfa = ReturnType<typeof createMfa>;
+
 export function createMfa(deps: AuthDeps, sessions: Sessions) {
-  const { db, clock, cipher, audit, settings } = deps;
+  const { db, clock, cipher, audit, settings, throttle } = deps;
   const count = eventCounter(deps.metrics);
 
   /** A TOTP code (once per time step) or an unused recovery code. */
@@ -89,9 +93,11 @@ export function createMfa(deps: AuthDeps, sessions: Sessions) {
       if (!user.mfa_pending_secret) throw conflict('MFA_SETUP_REQUIRED', 'Call /auth/mfa/setup first');
       const envelope = user.mfa_pending_secret;
       const secret = cipher.decrypt(envelope, secretContext(user.id));
+      await throttle.secondFactor(user.id);
       const step = matchTotp(secret, code.trim(), clock.now(), null);
       if (step === null)
         throw new AppError(400, 'INVALID_MFA_CODE', 'The code does not match; check the device clock');
+      await throttle.secondFactorPassed(user.id);
       const recoveryCodes = newRecoveryCodes();
       const { session, ended } = await db.transaction().execute(async (tx) => {
         await repo.enableMfa(tx, user.id, envelope, step, clock.now());
@@ -112,6 +118,7 @@ export function createMfa(deps: AuthDeps, sessions: Sessions) {
       if (settings.mfaRequiredRoles.includes(user.role)) {
         throw forbidden(`MFA is required for role ${user.role}`, 'MFA_REQUIRED');
       }
+      await throttle.secondFactor(user.id);
       const ok = await db.transaction().execute(async (tx) => {
         if (!(await checkSecondFactor(tx, user, code))) return false;
         await repo.disableMfa(tx, user.id, clock.now());
@@ -119,6 +126,7 @@ export function createMfa(deps: AuthDeps, sessions: Sessions) {
         return true;
       });
       if (!ok) throw invalidMfaCode();
+      await throttle.secondFactorPassed(user.id);
       count('mfa_disabled');
     },
   };

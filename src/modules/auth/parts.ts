@@ -74,6 +74,14 @@ export const accountOf = (u: User) => ({
 
 export const invalidCredentials = () => unauthorized('Email or password is incorrect', 'INVALID_CREDENTIALS');
 
+/**
+ * How audit rows name an e-mail address that has no account: a keyed digest (HMAC under a subkey
+ * of the PHI keys), so the rows can be matched to an address someone gives, but an address can't
+ * be guessed from the rows alone. Trimmed and lower-cased first, like every lookup.
+ */
+export const emailDigest = (cipher: Cipher, email: string) =>
+  cipher.digests(email.trim().toLowerCase(), 'audit e-mail')[0]!;
+
 /** Counts an outcome in `auth_events_total`. */
 export const eventCounter = (metrics: Metrics) => (event: string) => metrics.authEvents.inc({ event });
 

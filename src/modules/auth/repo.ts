@@ -147,7 +147,6 @@ export function lockRefreshToken(db: Db, hash: string) {
       'refresh_tokens.family_id',
       'refresh_tokens.expires_at',
       'refresh_tokens.rotated_at',
-      'refresh_tokens.grace_used',
       'refresh_tokens.revoked_at',
       'refresh_tokens.mfa',
       'users.role',
@@ -168,8 +167,15 @@ export async function markRotated(db: Db, id: string, now: Date): Promise<void> 
     .execute();
 }
 
-export async function useGrace(db: Db, id: string): Promise<void> {
-  await db.updateTable('refresh_tokens').set({ grace_used: true }).where('id', '=', id).execute();
+/** The token of the family with one of these hashes (a rotation's successor), locked like lockRefreshToken. */
+export function lockFamilyToken(db: Db, familyId: string, hashes: readonly string[]) {
+  return db
+    .selectFrom('refresh_tokens')
+    .select(['id', 'token_hash', 'rotated_at', 'revoked_at', 'expires_at'])
+    .where('family_id', '=', familyId)
+    .where('token_hash', 'in', hashes)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 /**
@@ -244,6 +250,18 @@ export async function insertResetToken(
  * user are marked used, and the user's id is returned. Concurrent uses of one user's tokens wait
  * for each other on the rows; the second finds them used.
  */
+/** Whether a reset token is usable now (a cheap check before the new password's argon2 hash). */
+export async function resetTokenUsable(db: Db, hash: string, now: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('password_reset_tokens')
+    .select('user_id')
+    .where('token_hash', '=', hash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function consumeResetToken(db: Db, hash: string, now: Date): Promise<string | undefined> {
   const { rows } = await sql<{ user_id: string; token_hash: string }>`
     UPDATE password_reset_tokens t SET used_at = ${now}

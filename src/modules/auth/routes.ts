@@ -38,7 +38,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
         tags,
         summary: 'Create a patient or doctor account',
         description: `Signs the new account in. Admins are made by the operator, not here.${cookieModeNote}`,
-        'x-problems': { 409: ['EMAIL_TAKEN'] },
+        'x-problems': { 400: ['WEAK_PASSWORD'], 409: ['EMAIL_TAKEN'] },
         headers: s.authModeHeaders,
         body: s.registerBody,
         response: { 201: s.registerResponse },
@@ -57,7 +57,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Password login; may answer with an MFA challenge',
-        description: `Answers a session, or \`{mfaRequired: true, mfaToken}\` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures for one account or address are 429 for a while. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right.${cookieModeNote}`,
+        description: `Answers a session, or \`{mfaRequired: true, mfaToken}\` when the account uses MFA (then POST /auth/mfa/verify). Repeated failures are slowed down (429 with Retry-After): for one account from one address after LOGIN_MAX_FAILURES_PER_ACCOUNT (5), with a wait that doubles; for an address after LOGIN_MAX_FAILURES_PER_IP. A right password from a client without recent failures is never refused. A suspended account is refused (ACCOUNT_SUSPENDED) once its password is right.${cookieModeNote}`,
         'x-problems': { 401: ['INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED'] },
         headers: s.authModeHeaders,
         body: s.loginBody,
@@ -80,7 +80,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Complete an MFA login',
-        description: `Answers the session.${cookieModeNote}`,
+        description: `Answers the session. An \`mfaToken\` completes one login; wrong codes (here, at enable and at disable) are limited per user (429 with Retry-After).${cookieModeNote}`,
         'x-problems': { 401: ['INVALID_MFA_CODE', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'ACCOUNT_SUSPENDED'] },
         headers: s.authModeHeaders,
         body: s.mfaVerifyBody,
@@ -106,7 +106,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Change the password (needs the current one); ends every other session',
-        'x-problems': { 401: ['INVALID_CREDENTIALS'] },
+        'x-problems': { 400: ['WEAK_PASSWORD'], 401: ['INVALID_CREDENTIALS'] },
         security: [{ bearer: [] }],
         body: s.changePasswordBody,
         response: { 204: noContent },
@@ -144,7 +144,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Set a new password with a mailed token; ends every session of the account',
-        'x-problems': { 400: ['INVALID_RESET_TOKEN'] },
+        'x-problems': { 400: ['INVALID_RESET_TOKEN', 'WEAK_PASSWORD'] },
         body: s.resetPasswordBody,
         response: { 204: noContent },
       },

@@ -10,7 +10,9 @@ export const passwordSchema = z
   .min(10, 'must be at least 10 characters')
   .max(256)
   .meta({ examples: ['a long password'] })
-  .describe('At least 10 characters');
+  .describe(
+    'At least 10 characters, and not easy to guess: a common password, a run like 1234567890 or qwertyuiop, one character repeated, or the e-mail or name is refused (400 WEAK_PASSWORD)',
+  );
 const nameSchema = z
   .string()
   .trim()

@@ -1,43 +1,29 @@
 import type { Role } from '../../config.ts';
 import { AppError, conflict, type RequestMeta, SYSTEM } from '../../http/index.ts';
-import { sha256Hex } from '../../platform/crypto.ts';
 import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
-import type { Locale, User } from '../../platform/db/schema.ts';
+import type { Locale } from '../../platform/db/schema.ts';
 import { createAccount } from './account.ts';
 import { createAdminUsers } from './admin-users.ts';
 import type { RefreshCookieSettings } from './cookie-session.ts';
-import { createMfa, invalidMfaCode, SEALED_COLUMNS } from './mfa.ts';
-import {
-  type AuthDeps,
-  accountSuspended,
-  eventCounter,
-  invalidCredentials,
-  loadUser,
-  type PublicUser,
-  publicUser,
-  type Session,
-} from './parts.ts';
+import { createMfa, SEALED_COLUMNS } from './mfa.ts';
+import { type AuthDeps, eventCounter, type PublicUser, publicUser, type Session } from './parts.ts';
+import { assertStrongPassword } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
-import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { hashPassword } from './passwords.ts';
 import { createPersonalDetails } from './personal.ts';
 import * as repo from './repo.ts';
 import { createSessions } from './sessions.ts';
-import { normaliseEmail } from './throttle.ts';
-import { suspensionInForce } from './users-repo.ts';
+import { createSignIn } from './sign-in.ts';
 
 /**
- * The auth module, assembled: sign-up and sign-in here; sessions (sessions.ts), MFA (mfa.ts), the
- * account (account.ts) and password reset (password-reset.ts) in their own parts.
+ * The auth module, assembled: sign-up here; sign-in (sign-in.ts), sessions (sessions.ts), MFA
+ * (mfa.ts), the account (account.ts) and password reset (password-reset.ts) in their own parts.
  *
  * Invariants:
- * - Whether an email has an account is never told by an answer or its timing (a failed sign-in
- *   with an unknown email still verifies a password).
- * - Failed sign-ins count per account and per IP before the password is checked (throttle.ts).
- * - A suspended account is refused only after its password (and, at MFA, its token) was checked:
- *   nobody learns of a suspension without the account's password.
+ * - Every new password, an admin's too, passes the password policy (password-policy.ts).
  */
 export function createAuthService(deps: AuthDeps) {
-  const { db, clock, throttle, audit } = deps;
+  const { db, clock, audit } = deps;
   const count = eventCounter(deps.metrics);
   const sessions = createSessions(deps);
   const mfa = createMfa(deps, sessions);
@@ -50,6 +36,7 @@ export function createAuthService(deps: AuthDeps) {
     phone?: string | undefined;
     locale?: Locale | undefined;
   }) {
+    assertStrongPassword(input.password, input);
     const passwordHash = await hashPassword(input.password);
     const now = clock.now();
     return async (tx: Db) => {
@@ -76,20 +63,6 @@ export function createAuthService(deps: AuthDeps) {
     };
   }
 
-  /** Someone who proved who they are, of an account suspended now: refused, and audited. */
-  async function refuseSuspended(user: User, meta: RequestMeta): Promise<void> {
-    if (!(await suspensionInForce(db, user.id))) return;
-    await audit.record(db, meta, {
-      action: 'auth.login_refused',
-      entity: 'user',
-      entityId: user.id,
-      actor: { id: user.id, role: user.role },
-      details: { reason: 'suspended' },
-    });
-    count('login_suspended');
-    throw accountSuspended();
-  }
-
   return {
     async register(
       input: {
@@ -113,96 +86,7 @@ export function createAuthService(deps: AuthDeps) {
       return result;
     },
 
-    async login(
-      input: { email: string; password: string },
-      meta: RequestMeta,
-    ): Promise<({ user: PublicUser } & Session) | { mfaRequired: true; mfaToken: string }> {
-      const ip = meta.ip ?? 'unknown';
-      const email = normaliseEmail(input.email);
-      await throttle.attempt(email, ip);
-      const user = await repo.findUserByEmail(db, email);
-      const passwordOk = user
-        ? await verifyPassword(user.password_hash, input.password)
-        : await burnPasswordCheck(input.password);
-      if (!user || !passwordOk) {
-        await throttle.failed(ip);
-        await audit.record(db, meta, {
-          action: 'auth.login_failed',
-          entity: 'user',
-          entityId: user?.id ?? null,
-          actor: user ? { id: user.id, role: user.role } : null,
-          // A hash, not the text: people type passwords into the email field, and audit rows are forever.
-          details: user
-            ? { reason: 'wrong_password' }
-            : { reason: 'unknown_email', emailSha256: sha256Hex(email) },
-        });
-        count('login_failed');
-        throw invalidCredentials();
-      }
-      await refuseSuspended(user, meta);
-      // With MFA on, the attempt only counts as a success once the second factor is in.
-      if (!user.mfa_enabled) await throttle.succeeded(email);
-      if (needsRehash(user.password_hash)) {
-        await repo.updatePasswordHash(db, user.id, await hashPassword(input.password), clock.now());
-      }
-      const actor = { id: user.id, role: user.role };
-      if (user.mfa_enabled) {
-        await audit.record(db, meta, {
-          action: 'auth.mfa_challenge',
-          entity: 'user',
-          entityId: user.id,
-          actor,
-        });
-        count('mfa_challenge');
-        return { mfaRequired: true, mfaToken: await deps.tokens.issueMfaToken(user.id) };
-      }
-      const session = await db.transaction().execute(async (tx) => {
-        await audit.record(tx, meta, {
-          action: 'auth.login',
-          entity: 'user',
-          entityId: user.id,
-          actor,
-          details: { mfa: false },
-        });
-        return sessions.start(tx, user, false);
-      });
-      count('login');
-      return { ...session, user: publicUser(user) };
-    },
-
-    async verifyMfa(
-      input: { mfaToken: string; code: string },
-      meta: RequestMeta,
-    ): Promise<{ user: PublicUser } & Session> {
-      const userId = await deps.tokens.verifyMfaToken(input.mfaToken);
-      const user = await loadUser(db, userId);
-      await refuseSuspended(user, meta);
-      const ip = meta.ip ?? 'unknown';
-      await throttle.attempt(user.email, ip);
-      const actor = { id: user.id, role: user.role };
-      const outcome = await db.transaction().execute(async (tx) => {
-        const method = await mfa.checkSecondFactor(tx, user, input.code);
-        if (!method) return null;
-        await audit.record(tx, meta, {
-          action: 'auth.login',
-          entity: 'user',
-          entityId: user.id,
-          actor,
-          details: { mfa: true, method },
-        });
-        return sessions.start(tx, user, true);
-      });
-      if (!outcome) {
-        await throttle.failed(ip);
-        await audit.record(db, meta, { action: 'auth.mfa_failed', entity: 'user', entityId: user.id, actor });
-        count('mfa_failed');
-        throw invalidMfaCode();
-      }
-      await throttle.succeeded(user.email);
-      count('login');
-      return { ...outcome, user: publicUser(user) };
-    },
-
+    ...createSignIn(deps, sessions, mfa),
     refresh: sessions.refresh,
     logout: sessions.logout,
     logoutByRefreshToken: sessions.logoutByRefreshToken,

@@ -66,7 +66,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ auth: AuthService; authPerMi
         tags,
         summary: 'Rotate a refresh token',
         description:
-          'The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED). Cookie mode (`X-Auth-Mode: cookie`, for browsers): send no body (or `{}`); the token is read from the `amrutam_refresh` cookie, the new one is set as that cookie and left out of the answer; a refresh that fails clears the cookie. The cookie is read only with that header (403 CSRF_HEADER_REQUIRED otherwise).',
+          'The old refresh token stops working. Presenting a rotated one again ends the whole session (REFRESH_TOKEN_REUSED), except within REFRESH_REUSE_GRACE_SECONDS (10) of its rotation while its successor is unused (two tabs refreshing at once): then the answer carries the same successor refresh token. Cookie mode (`X-Auth-Mode: cookie`, for browsers): send no body (or `{}`); the token is read from the `amrutam_refresh` cookie, the new one is set as that cookie and left out of the answer; a refresh that fails clears the cookie. The cookie is read only with that header (403 CSRF_HEADER_REQUIRED otherwise).',
         'x-problems': {
           401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_SUSPENDED'],
           403: ['CSRF_HEADER_REQUIRED'],

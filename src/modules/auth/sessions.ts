@@ -5,14 +5,16 @@ import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { User } from '../../platform/db/schema.ts';
 import { type AuthDeps, accountSuspended, eventCounter, type Session } from './parts.ts';
 import * as repo from './repo.ts';
-import { hashRefreshToken, newRefreshToken } from './tokens.ts';
+import { hashRefreshToken, newRefreshToken, refreshSuccessors } from './tokens.ts';
 
 /**
  * Sessions: one refresh-token family per sign-in, its id the `sid` of its access tokens.
  *
  * Invariants:
- * - A refresh token is used once: rotation marks it, a second use within the race grace continues
- *   the family once, any later use revokes the family (theft).
+ * - A refresh token is rotated once, to a successor derived from it with a server key
+ *   (tokens.ts `refreshSuccessors`): a second presentation within the race grace, while that
+ *   successor is unused, gets the same successor (the family never forks); any other reuse revokes
+ *   the family (theft). Concurrent presentations are decided one at a time on the token's row lock.
  * - Whatever ends a session ends its access tokens too: every revoking commit is followed by
  *   `revocations.revoked` with the families whose access tokens may be alive.
  * - No session starts or continues for a suspended account (admin-users.ts): a refresh says so
@@ -22,35 +24,37 @@ import { hashRefreshToken, newRefreshToken } from './tokens.ts';
 const DAY_MS = 86_400_000;
 
 export function createSessions(deps: AuthDeps) {
-  const { db, clock, tokens, audit, revocations, settings } = deps;
+  const { db, clock, cipher, tokens, audit, revocations, settings } = deps;
   const count = eventCounter(deps.metrics);
   const refreshTtlMs = settings.refreshTtlDays * DAY_MS;
 
+  /** A new access token of the family, with a new refresh token (or, `insert: false`, one it has). */
   async function continueSession(
     tx: Db,
     userId: string,
     role: Role,
     familyId: string,
     mfa: boolean,
+    { refresh, insert } = { refresh: newRefreshToken(), insert: true },
   ): Promise<Session> {
     const now = clock.now();
-    const refresh = newRefreshToken();
-    await repo
-      .insertRefreshToken(tx, {
-        userId,
-        familyId,
-        hash: refresh.hash,
-        mfa,
-        now,
-        expiresAt: new Date(now.getTime() + refreshTtlMs),
-      })
-      .catch((error: unknown) => {
-        // The account was suspended after this sign-in checked (trigger refresh_tokens_no_suspended).
-        const constraint = (error as { constraint?: unknown }).constraint;
-        if (sqlState(error) === SqlState.raiseException && constraint === 'account_suspended')
-          throw accountSuspended();
-        throw error;
-      });
+    if (insert)
+      await repo
+        .insertRefreshToken(tx, {
+          userId,
+          familyId,
+          hash: refresh.hash,
+          mfa,
+          now,
+          expiresAt: new Date(now.getTime() + refreshTtlMs),
+        })
+        .catch((error: unknown) => {
+          // The account was suspended after this sign-in checked (trigger refresh_tokens_no_suspended).
+          const constraint = (error as { constraint?: unknown }).constraint;
+          if (sqlState(error) === SqlState.raiseException && constraint === 'account_suspended')
+            throw accountSuspended();
+          throw error;
+        });
     const accessToken = await tokens.issueAccessToken({ id: userId, role }, familyId, mfa);
     return { accessToken, refreshToken: refresh.token, expiresIn: tokens.accessTtlSeconds };
   }
@@ -83,32 +87,36 @@ export function createSessions(deps: AuthDeps) {
         const token = await repo.lockRefreshToken(tx, hashRefreshToken(refreshToken));
         if (token?.suspended) return { kind: 'suspended' as const };
         if (!token || token.revoked_at || token.expires_at <= now) return { kind: 'invalid' as const };
-        if (token.rotated_at) {
-          const sinceRotation = now.getTime() - token.rotated_at.getTime();
-          // Two tabs refreshing with the same token at once: both get a session, nobody is logged out.
-          // Once only: a third presentation is treated as theft, so a stolen token can't fork the family.
-          if (sinceRotation <= settings.refreshReuseGraceSeconds * 1000 && !token.grace_used) {
-            await repo.useGrace(tx, token.id);
-            return {
-              kind: 'ok' as const,
-              session: await continueSession(tx, token.user_id, token.role, token.family_id, token.mfa),
-            };
-          }
-          const revoked = await repo.revokeFamily(tx, token.family_id, now);
-          await audit.record(tx, meta, {
-            action: 'auth.refresh_reuse',
-            entity: 'session',
-            entityId: token.family_id,
-            actor: { id: token.user_id, role: token.role },
-            details: { revokedTokens: revoked },
-          });
-          return { kind: 'reused' as const, familyId: token.family_id };
+        const successors = refreshSuccessors(cipher, refreshToken);
+        const resume = (refresh: { token: string; hash: string }, insert: boolean) =>
+          continueSession(tx, token.user_id, token.role, token.family_id, token.mfa, { refresh, insert });
+        if (!token.rotated_at) {
+          await repo.markRotated(tx, token.id, now);
+          return { kind: 'ok' as const, session: await resume(successors[0]!, true) };
         }
-        await repo.markRotated(tx, token.id, now);
-        return {
-          kind: 'ok' as const,
-          session: await continueSession(tx, token.user_id, token.role, token.family_id, token.mfa),
-        };
+        // Two tabs refreshing with one token at once: inside the grace the later one gets the same
+        // successor (a new access token of it), so nobody is logged out and the family never forks.
+        // Once that successor has been used (or the grace is over) it is theft: the family ends.
+        const successor = await repo.lockFamilyToken(
+          tx,
+          token.family_id,
+          successors.map((s) => s.hash),
+        );
+        const withinGrace =
+          now.getTime() - token.rotated_at.getTime() <= settings.refreshReuseGraceSeconds * 1000;
+        if (withinGrace && successor && !successor.rotated_at && !successor.revoked_at) {
+          const same = successors.find((s) => s.hash === successor.token_hash)!;
+          return { kind: 'ok' as const, session: await resume(same, false) };
+        }
+        const revoked = await repo.revokeFamily(tx, token.family_id, now);
+        await audit.record(tx, meta, {
+          action: 'auth.refresh_reuse',
+          entity: 'session',
+          entityId: token.family_id,
+          actor: { id: token.user_id, role: token.role },
+          details: { revokedTokens: revoked },
+        });
+        return { kind: 'reused' as const, familyId: token.family_id };
       });
       if (outcome.kind === 'suspended') {
         count('refresh_suspended');

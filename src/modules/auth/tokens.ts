@@ -3,6 +3,7 @@ import { createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT } from 'jos
 import type { Role } from '../../config.ts';
 import { type AuthContext, unauthorized } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
+import type { Cipher } from '../../platform/crypto.ts';
 import type { SigningKey } from '../../platform/keys.ts';
 import { accountSuspended } from './parts.ts';
 import type { AccessRefusal } from './revocations.ts';
@@ -119,15 +120,30 @@ export function createTokenService(
       return sign({}, userId, MFA_AUDIENCE, MFA_TOKEN_TTL_SECONDS, 'mfa+jwt');
     },
 
-    async verifyMfaToken(token: string): Promise<string> {
+    /** Whose challenge it is, its id (jti: single use is the caller's, sign-in.ts) and when it expires. */
+    async verifyMfaToken(token: string): Promise<{ userId: string; jti: string; expiresAt: Date }> {
       const payload = await verify(token, MFA_AUDIENCE, 'mfa+jwt');
-      if (!payload.sub) throw unauthorized('The token is invalid', 'INVALID_TOKEN');
-      return payload.sub;
+      if (!payload.sub || !payload.jti || !payload.exp)
+        throw unauthorized('The token is invalid', 'INVALID_TOKEN');
+      return { userId: payload.sub, jti: payload.jti, expiresAt: new Date(payload.exp * 1000) };
     },
   };
 }
 
 export type TokenService = ReturnType<typeof createTokenService>;
+
+/**
+ * The refresh token that rotating `presented` gives, under each key of the cipher (the active
+ * key's first): a keyed digest of it, so a second presentation inside the race grace can be given
+ * the same successor without its plaintext being stored (sessions.ts). Nobody without the key can
+ * work it out from the token.
+ */
+export function refreshSuccessors(cipher: Cipher, presented: string): Array<{ token: string; hash: string }> {
+  return cipher.digests(presented, 'refresh-token successor').map((digest) => {
+    const token = Buffer.from(digest, 'hex').toString('base64url');
+    return { token, hash: hashRefreshToken(token) };
+  });
+}
 
 /** 256 random bits; only its SHA-256 is stored. */
 export function newRefreshToken(): { token: string; hash: string } {

@@ -27,7 +27,7 @@ export function availabilityAsyncApi(version: string) {
       title: 'Amrutam live availability',
       version,
       description:
-        'One doctor’s slot changes, pushed as JSON text messages. Unknown or unverified doctor: close code 4404; server shutting down: 1001 (reconnect). A client that does not answer ping frames is dropped.',
+        'One doctor’s slot changes, pushed as JSON text messages. Unknown or unverified doctor: close code 4404; too many live connections from this address or to this server: 1013 (retry later); server shutting down: 1001 (reconnect). A client that does not answer ping frames is dropped.',
     },
     servers: { api: { host: 'localhost:3000', protocol: 'ws', pathname: '/api/v1' } },
     channels: {

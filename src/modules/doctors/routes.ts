@@ -117,9 +117,9 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
         tags: ['admin', 'doctors'],
         summary: 'Verify or reject a doctor',
         description:
-          'Only verified doctors appear in search and can be booked; a rejected doctor reads `reason`.',
+          'Only verified doctors appear in search and can be booked; a rejected doctor reads `reason`. A registration number (with its council; spacing, punctuation and case aside) belongs to one verified doctor: verifying a second holder is 409 REGISTRATION_NUMBER_TAKEN.',
         security: [{ bearer: [] }],
-        'x-problems': { 409: ['REGISTRATION_NUMBER_REQUIRED'] },
+        'x-problems': { 409: ['REGISTRATION_NUMBER_REQUIRED', 'REGISTRATION_NUMBER_TAKEN'] },
         params: idParams,
         body: s.verifyBody,
         response: { 200: s.doctorSchema },

@@ -1,6 +1,6 @@
 import { AppError, type AuthContext, conflict, notFound, type RequestMeta } from '../../http/index.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Db } from '../../platform/db/index.ts';
+import { type Db, SqlState, sqlState } from '../../platform/db/index.ts';
 import type { ReadRouter } from '../../platform/db/replica.ts';
 import type { AuditService } from '../audit/service.ts';
 import { SPECIALIZATION_NAMES } from './reference.ts';
@@ -25,6 +25,12 @@ export interface DoctorDeps {
 /** Schedule, slot and PATCH changes need a profile to change. */
 const profileRequired = () =>
   conflict('PROFILE_REQUIRED', 'Create your doctor profile first (PUT /api/v1/doctors/me)');
+
+const registrationTaken = () =>
+  conflict(
+    'REGISTRATION_NUMBER_TAKEN',
+    'Another verified doctor holds this registration number with this council: check the council’s register, and reject one of them',
+  );
 
 /** A stored profile as the input that would write it again (what a PATCH merges into). */
 const profileOf = (row: repo.DoctorView): ProfileInput => ({
@@ -178,12 +184,18 @@ export function createDoctorService({ db, clock, reads, audit, changed }: Doctor
             'The doctor has no medical registration number to verify',
           );
         }
-        await repo.setVerification(tx, id, {
-          status: input.status,
-          reason: input.reason ?? null,
-          by: meta.actor?.id ?? '',
-          at: clock.now(),
-        });
+        await repo
+          .setVerification(tx, id, {
+            status: input.status,
+            reason: input.reason ?? null,
+            by: meta.actor?.id ?? '',
+            at: clock.now(),
+          })
+          .catch((error: unknown) => {
+            // One registration per verified doctor: the database's rule (migration 0017).
+            if (sqlState(error) === SqlState.uniqueViolation) throw registrationTaken();
+            throw error;
+          });
         await audit.record(tx, meta, {
           action: input.status === 'verified' ? 'doctor.verified' : 'doctor.rejected',
           entity: 'doctor',

@@ -1,7 +1,9 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
+import { unauthorized } from '../../http/index.ts';
 import { SILENT_MS, sinceLastBeat } from '../../platform/job-heartbeat.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { withTimeout } from '../../platform/timeout.ts';
@@ -106,14 +108,32 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
     },
   );
 
-  app.get(
-    '/metrics',
-    { config, schema: { tags, summary: 'Prometheus metrics', hide: true } },
-    async (_request, reply) => {
-      reply.type(platform.metrics.registry.contentType);
-      return platform.metrics.registry.metrics();
-    },
-  );
+  // Metrics name routes, queues and volumes: in production only for the scraper's token (config.ts).
+  const { token, served } = platform.config.metrics;
+  const expected = token === undefined ? undefined : createHash('sha256').update(`Bearer ${token}`).digest();
+  const scraper = (header: string | undefined) =>
+    expected === undefined ||
+    timingSafeEqual(
+      createHash('sha256')
+        .update(header ?? '')
+        .digest(),
+      expected,
+    );
+  if (served) {
+    app.get(
+      '/metrics',
+      { config, schema: { tags, summary: 'Prometheus metrics', hide: true } },
+      async (request, reply) => {
+        if (!scraper(request.headers.authorization)) {
+          throw unauthorized('Send `Authorization: Bearer <METRICS_TOKEN>`');
+        }
+        reply.type(platform.metrics.registry.contentType);
+        return platform.metrics.registry.metrics();
+      },
+    );
+  } else {
+    platform.logger.warn('/metrics is off: production without METRICS_TOKEN (see docs/operations.md)');
+  }
 
   app.get(
     '/.well-known/jwks.json',

@@ -2,9 +2,11 @@ import { Counter } from 'prom-client';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Locale, NotificationChannel } from '../../platform/db/schema.ts';
+import { RetryLater } from '../../platform/kv.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { SmsSender } from '../../platform/sms.ts';
+import { isDependencyDown } from '../../platform/unavailable.ts';
 import * as repo from './repo.ts';
 import type { RenderedMessage, Template } from './templates/index.ts';
 
@@ -16,13 +18,18 @@ import type { RenderedMessage, Template } from './templates/index.ts';
  *   marked sent after: a job delivered twice, or retried after a partial failure, sends only what
  *   was not sent yet (notification_deliveries; the database keeps a sent row sent).
  * - A claim held by another run is not taken over until it is CLAIM_STALE_MS old (longer than the
- *   mailer's own timeouts): that run is still sending. This run fails instead, and its retry decides.
+ *   mailer's own timeouts): that run is still sending. This run fails instead, and its retry, due
+ *   when the claim can be taken over (RetryLater), decides. So a send that went is recorded
+ *   through a short database outage (`recordSent`).
  * - What a failure records and throws names the channel and the provider's code, never the
  *   address, the number or the text.
  */
 
 /** Longer than a mail server may take to answer (platform/mail.ts: 10 s + 10 s + 30 s). */
 const CLAIM_STALE_MS = 2 * 60_000;
+/** Recording a sent message is retried this often, this far apart (a database restart: seconds). */
+const SETTLE_TRIES = 30;
+const SETTLE_RETRY_MS = 1_000;
 
 export interface Contact {
   id: string;
@@ -71,6 +78,21 @@ export function createDelivery(deps: {
     }
   }
 
+  /**
+   * The message went: that must be recorded through a short database outage, or every retry of
+   * the job would find it `sending` (not stale yet) and the job would die with the message sent.
+   */
+  async function recordSent(key: repo.DeliveryKey): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await repo.settle(db, key, { sentAt: clock.now() });
+      } catch (error) {
+        if (attempt === SETTLE_TRIES || !isDependencyDown(error)) throw error;
+        await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS));
+      }
+    }
+  }
+
   return {
     /** Sends `o` unless it was sent before; throws (with a reason fit for logs) if it could not be. */
     async send(o: Outgoing): Promise<void> {
@@ -81,7 +103,9 @@ export function createDelivery(deps: {
         sent.inc({ template: o.template, channel: o.channel, outcome: 'duplicate' });
         return;
       }
-      if (claimed === 'sending') throw new Error(`${o.channel} is being sent by another run of this job`);
+      // An earlier run may have died mid-send: try again once its claim can be taken over.
+      if (claimed === 'sending')
+        throw new RetryLater(`${o.channel} is being sent by another run of this job`, CLAIM_STALE_MS);
       try {
         await handOver(o);
       } catch (error) {
@@ -90,7 +114,7 @@ export function createDelivery(deps: {
         sent.inc({ template: o.template, channel: o.channel, outcome: 'failed' });
         throw new Error(reason);
       }
-      await repo.settle(db, key, { sentAt: clock.now() });
+      await recordSent(key);
       sent.inc({ template: o.template, channel: o.channel, outcome: 'sent' });
     },
   };

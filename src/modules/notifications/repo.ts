@@ -85,6 +85,19 @@ export async function settle(
     .execute();
 }
 
+/**
+ * A job that no longer applies gives up its messages not sent yet: an earlier run's claim (whose
+ * answer may have been lost with the connection) or failure would otherwise stay `sending` or
+ * `failed` for good. Sent ones stay: they are history.
+ */
+export async function withdrawUnsent(db: Db, outboxId: string): Promise<void> {
+  await db
+    .deleteFrom('notification_deliveries')
+    .where('outbox_id', '=', outboxId)
+    .where('status', '<>', 'sent')
+    .execute();
+}
+
 /** The reminders not yet scheduled for this start, now recorded; those that were are left out. */
 export function recordReminders(
   db: Db,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { AppointmentStatus, ConsultationMode } from '../../platform/db/schema.ts';
+import { RetryLater } from '../../platform/kv.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { SmsSender } from '../../platform/sms.ts';
@@ -170,13 +171,18 @@ export function createNotifications(deps: {
       if (!template) throw new Error(`${topic} without a template`);
       if (!STILL_TRUE[template](a, job)) {
         logger.debug({ topic, outboxId, status: a.status }, 'notification no longer applies; not sent');
+        await repo.withdrawUnsent(db, outboxId);
         return;
       }
       const outcomes = await Promise.allSettled(
         (await messagesOf(outboxId, template, a, job)).map((m) => delivery.send(m)),
       );
-      const failed = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as Error).message] : []));
-      if (failed.length > 0) throw new Error(`${template}: ${failed.join('; ')}`);
+      const failed = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+      if (failed.length > 0) {
+        const message = `${template}: ${failed.map((e) => e.message).join('; ')}`;
+        const later = failed.flatMap((e) => (e instanceof RetryLater ? [e.afterMs] : []));
+        throw later.length > 0 ? new RetryLater(message, Math.max(...later)) : new Error(message);
+      }
     },
 
     /** Delivery records past any redelivery (90 days), reminders of starts more than a week ago. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { PaymentRow, RefundRow } from '../../platform/db/schema.ts';
+import { RetryLater } from '../../platform/kv.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Outbox } from '../outbox/service.ts';
 import { GatewayError, type PaymentProvider } from './provider.ts';
@@ -94,7 +95,9 @@ export function createRefunds(deps: {
       if (!refund || refund.status === 'processed') return;
       if (refund.status === 'requested') {
         const asking = refund.asked_at && clock.now().getTime() - refund.asked_at.getTime() < IN_FLIGHT_MS;
-        if (asking) return; // another job's call is running; it settles the refund either way
+        // A call is running, or its run died (a crash, the database gone before the answer was
+        // recorded): look it up once it can no longer be running.
+        if (asking) throw new RetryLater('the refund call may still be running', IN_FLIGHT_MS);
         const found = await provider.findRefund({
           paymentId: refund.provider_payment_id,
           receipt: refund.id,

@@ -39,7 +39,7 @@ export function createReviews(deps: {
       input: { rating: number; comment?: string | undefined },
       meta: RequestMeta,
     ) {
-      const a = await appointments.get(auth, appointmentId);
+      const a = await appointments.get(auth, appointmentId, meta);
       if (a.patientId !== auth.userId) throw notFound('Appointment');
       if (a.status !== 'completed') {
         throw conflict(

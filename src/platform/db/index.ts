@@ -40,6 +40,10 @@ export function createPostgresDb(
   // An idle client that errors (e.g. the server restarted) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   pool.on('connect', (client) => {
+    // The pool listens for errors only on idle clients. A checked-out client whose connection
+    // dies (the server restarted) emits 'error' too, which unheard would end the process; its
+    // query is rejected anyway (→ 503) and the pool drops it on release.
+    client.on('error', () => {});
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     client.query = ((text: unknown, values?: unknown) => {
       const name = typeof text === 'string' ? PREPARED.exec(text)?.[1] : undefined;

@@ -60,7 +60,6 @@ export interface RefreshTokensTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   rotated_at: Timestamp | null;
-  grace_used: Generated<boolean>;
   revoked_at: Timestamp | null;
 }
 

@@ -41,7 +41,11 @@ async function authorizedFetch(input: Request): Promise<Response> {
     response = await send(input, token);
     if (response.status === 401 && token) {
       const fresh = await refreshAccessToken();
-      if (fresh) response = await send(retry, fresh);
+      if (fresh) {
+        // The refused answer is read to its end: unread, it would hold its connection open.
+        await response.text();
+        response = await send(retry, fresh);
+      }
     }
   } catch (error) {
     throw new ApiError(0, null, error instanceof Error ? error.message : 'network error');

@@ -64,13 +64,18 @@ export function refreshAccessToken(): Promise<string | null> {
         credentials: 'same-origin',
       });
       if (!res.ok) {
+        // Read to its end: an unread answer holds its connection (a no-store one isn't read into a cache).
+        await res.text();
         if (res.status < 500) session.signedOut();
         return null;
       }
       const { accessToken } = (await res.json()) as { accessToken: string };
       if (!state.user) {
         const me = await fetch(`${API_BASE}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
-        if (!me.ok) return null;
+        if (!me.ok) {
+          await me.text();
+          return null;
+        }
         const { id, email, name, role } = (await me.json()) as SessionUser;
         session.signedIn(accessToken, { id, email, name, role });
       } else session.signedIn(accessToken, state.user);

@@ -15,7 +15,7 @@ import { useOwnProfile } from './data';
 import { NeedProfile } from './fields';
 import { addDays, byDay, mondayOf, startOfDay, todayIn } from './zoned';
 
-type Appointment = Schemas['Appointment'];
+type Appointment = Schemas['AppointmentListItem'];
 type View = 'day' | 'week';
 const MAX_PAGES = 10;
 

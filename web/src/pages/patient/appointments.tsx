@@ -60,7 +60,7 @@ function AppointmentList({ which, title, range }: { which: string; title: Messag
   );
 }
 
-function Row({ appointment }: { appointment: Schemas['Appointment'] }) {
+function Row({ appointment }: { appointment: Schemas['AppointmentListItem'] }) {
   const { t } = useI18n();
   const when = useWhen();
   return (
