@@ -242,6 +242,13 @@ describe('refunds are never dropped', () => {
     return { patient, a, refund: refund! };
   }
   const sandbox = () => t.services.sandbox!;
+  /** Its job marked it requested and began the gateway call, then died before it learnt the outcome. */
+  const diedMidCall = (refundId: string) =>
+    t.platform.db
+      .updateTable('refunds')
+      .set({ status: 'requested', asked_at: t.clock.now() })
+      .where('id', '=', refundId)
+      .execute();
 
   it('a refund the gateway refuses is asked again on the next try, until it goes through', async () => {
     const { a, refund } = await refundPending();
@@ -367,12 +374,7 @@ describe('refunds are never dropped', () => {
 
   it('the sweep also picks up a refund whose job died during the gateway call; it is looked up, paid once', async () => {
     const { a, refund } = await refundPending();
-    // The job marked it requested, began the call and died before it learnt the outcome.
-    await t.platform.db
-      .updateTable('refunds')
-      .set({ status: 'requested', asked_at: t.clock.now() })
-      .where('id', '=', refund.id)
-      .execute();
+    await diedMidCall(refund.id);
     // A second job meanwhile: that call may still be running; it tries again once it can't be.
     await expect(t.services.refunds.execute(refund.id)).rejects.toMatchObject({
       name: 'RetryLater',
@@ -388,12 +390,7 @@ describe('refunds are never dropped', () => {
 
   it('a job that found the call in flight, tried again after it, looks it up and pays once (found by the chaos run)', async () => {
     const { a, refund } = await refundPending();
-    // The call went through, but its run died (or the database went) before recording it.
-    await t.platform.db
-      .updateTable('refunds')
-      .set({ status: 'requested', asked_at: t.clock.now() })
-      .where('id', '=', refund.id)
-      .execute();
+    await diedMidCall(refund.id); // the call went through, but nothing recorded it
     await expect(t.services.refunds.execute(refund.id)).rejects.toMatchObject({ name: 'RetryLater' });
     t.clock.advance(61_000);
     await t.services.refunds.execute(refund.id); // the retry, due once the call can't be running
