@@ -245,11 +245,6 @@ export async function insertResetToken(
     .execute();
 }
 
-/**
- * Uses a reset token: if it is unused and unexpired, it and every other outstanding token of its
- * user are marked used, and the user's id is returned. Concurrent uses of one user's tokens wait
- * for each other on the rows; the second finds them used.
- */
 /** Whether a reset token is usable now (a cheap check before the new password's argon2 hash). */
 export async function resetTokenUsable(db: Db, hash: string, now: Date): Promise<boolean> {
   const row = await db
@@ -262,6 +257,11 @@ export async function resetTokenUsable(db: Db, hash: string, now: Date): Promise
   return row !== undefined;
 }
 
+/**
+ * Uses a reset token: if it is unused and unexpired, it and every other outstanding token of its
+ * user are marked used, and the user's id is returned. Concurrent uses of one user's tokens wait
+ * for each other on the rows; the second finds them used.
+ */
 export async function consumeResetToken(db: Db, hash: string, now: Date): Promise<string | undefined> {
   const { rows } = await sql<{ user_id: string; token_hash: string }>`
     UPDATE password_reset_tokens t SET used_at = ${now}

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { tooManyRequests } from '../../http/index.ts';
+import { sha256Hex } from '../../platform/crypto.ts';
 import type { Counters, WindowCount } from '../../platform/kv.ts';
 
 export interface ThrottleSettings {
@@ -37,14 +37,15 @@ const FIRST_BACKOFF_MS = 30_000;
 export function createLoginThrottle(counters: Counters, settings: ThrottleSettings, log: Logger) {
   const windowMs = settings.windowSeconds * 1000;
   const accountCap = settings.maxFailuresPerAccount * ACCOUNT_CAP_FACTOR;
-  const account = (email: string) => createHash('sha256').update(normaliseEmail(email)).digest('hex');
-  const accountKey = (email: string) => `login-fail:acct:${account(email)}`;
-  const keys = (email: string, ip: string) => ({
-    account: accountKey(email),
-    pair: `login-attempt:pair:${account(email)}:${ip}`,
-    backoff: `login-backoff:pair:${account(email)}:${ip}`,
-    alerted: `login-alerted:acct:${account(email)}`,
-  });
+  const keys = (email: string, ip: string) => {
+    const account = sha256Hex(normaliseEmail(email));
+    return {
+      account: `login-fail:acct:${account}`,
+      pair: `login-attempt:pair:${account}:${ip}`,
+      backoff: `login-backoff:pair:${account}:${ip}`,
+      alerted: `login-alerted:acct:${account}`,
+    };
+  };
   const ipKey = (ip: string) => `login-fail:ip:${ip}`;
   const backoffMs = (overLimit: number) => Math.min(windowMs, FIRST_BACKOFF_MS * 2 ** (overLimit - 1));
 

@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { unauthorized } from '../../http/index.ts';
+import { sha256Hex } from '../../platform/crypto.ts';
 import { SILENT_MS, sinceLastBeat } from '../../platform/job-heartbeat.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { withTimeout } from '../../platform/timeout.ts';
@@ -110,15 +111,11 @@ export const healthRoutes: FastifyPluginAsyncZod<{ platform: Platform; isDrainin
 
   // Metrics name routes, queues and volumes: in production only for the scraper's token (config.ts).
   const { token, served } = platform.config.metrics;
-  const expected = token === undefined ? undefined : createHash('sha256').update(`Bearer ${token}`).digest();
+  // Compared as digests: equal lengths for timingSafeEqual, whatever the header's length.
+  const digest = (text: string) => Buffer.from(sha256Hex(text), 'hex');
+  const expected = token === undefined ? undefined : digest(`Bearer ${token}`);
   const scraper = (header: string | undefined) =>
-    expected === undefined ||
-    timingSafeEqual(
-      createHash('sha256')
-        .update(header ?? '')
-        .digest(),
-      expected,
-    );
+    expected === undefined || timingSafeEqual(digest(header ?? ''), expected);
   if (served) {
     app.get(
       '/metrics',
